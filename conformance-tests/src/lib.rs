@@ -1,0 +1,1 @@
+//! Test harness: starts the real `cofferd` binary and drives real S3 clients against it.

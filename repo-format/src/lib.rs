@@ -1,0 +1,1 @@
+//! Coffer repository format (see `DESIGN.md` beside this crate).

@@ -1,0 +1,3 @@
+//! cofferd, the Coffer daemon.
+
+fn main() {}
