@@ -30,8 +30,8 @@ pub use keyslot::{Argon2Params, KeySlot};
 pub use manifest::{ChecksumAlgorithm, ChunkRef, Manifest};
 pub use metadata::{open_metadata, seal_metadata};
 pub use pack::{
-    FinishedPack, PACK_MAGIC, PACK_TRAILER_LEN, PackBuilder, PackEntry, pack_header_len,
-    read_pack, read_pack_header,
+    FinishedPack, PACK_MAGIC, PACK_TRAILER_LEN, PackBuilder, PackEntry, pack_header_len, read_pack,
+    read_pack_header,
 };
 pub use seal::{ChunkKind, Compression, MAX_CHUNK_LEN, SealedChunk, open_chunk, seal_chunk};
 
