@@ -1,0 +1,143 @@
+"""Starts the real cofferd binary for pytest, the same way the Rust harness does.
+
+cofferd is found at $COFFER_BIN or <repo>/target/debug/cofferd; it listens on
+127.0.0.1:0 with its own data dir and fixed root credentials, and the port is read
+from its "coffer: S3 listening on" stdout line.
+"""
+
+import os
+import queue
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ACCESS_KEY = "COFFERTESTROOTKEY001"
+SECRET_KEY = "cofferTestRootSecret0000000000000000000001"
+REGION = "us-east-1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLIENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def cofferd_bin() -> Path:
+    env = os.environ.get("COFFER_BIN")
+    return Path(env) if env else REPO_ROOT / "target" / "debug" / "cofferd"
+
+
+def self_signed_cert(directory: Path):
+    """A self-signed certificate for 127.0.0.1/localhost, made with the openssl CLI."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )
+    return cert, key
+
+
+class Cofferd:
+    """A running cofferd; kill() sends SIGKILL, restart() starts again on the same data dir."""
+
+    def __init__(self, root: Path, tls=None):
+        self.root = root
+        self.data_dir = root / "data"
+        self.log_dir = root / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.tls = tls
+        self.proc = None
+        self.endpoint = None
+        self.port = None
+        self.startup_lines = []
+        self._start()
+
+    def _start(self):
+        binary = cofferd_bin()
+        if not binary.exists():
+            raise RuntimeError(f"cofferd not found at {binary} (cargo build -p coffer-server --bins, or set COFFER_BIN)")
+        env = {
+            "PATH": CLIENT_PATH,
+            "HOME": str(self.log_dir),
+            "COFFER_LISTEN": "127.0.0.1:0",
+            "COFFER_DATA_DIR": str(self.data_dir),
+            "COFFER_ROOT_ACCESS_KEY": ACCESS_KEY,
+            "COFFER_ROOT_SECRET_KEY": SECRET_KEY,
+            "COFFER_REGION": REGION,
+            "COFFER_LOG": "info",
+        }
+        if self.tls:
+            env["COFFER_TLS_CERT"], env["COFFER_TLS_KEY"] = str(self.tls[0]), str(self.tls[1])
+        self.stderr_path = self.log_dir / "cofferd.stderr"
+        stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([str(binary)], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=stderr)
+        stderr.close()
+        lines = queue.Queue()
+
+        def drain(out):
+            # Keeps reading for the server's whole life so it never blocks on a full pipe.
+            for raw in iter(out.readline, b""):
+                lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True).start()
+        self.startup_lines = []
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                self._fail("no 'coffer: S3 listening on' line within 60 s")
+            if line is None:
+                time.sleep(0.2)
+                self._fail("cofferd closed stdout before printing 'S3 listening on'")
+            self.startup_lines.append(line)
+            prefix = "coffer: S3 listening on "
+            if line.startswith(prefix):
+                self.endpoint = line[len(prefix):].strip().rstrip("/")
+                self.port = int(self.endpoint.rsplit(":", 1)[1])
+                return
+            if time.monotonic() > deadline:
+                self._fail("no 'coffer: S3 listening on' line within 60 s")
+
+    def _fail(self, why):
+        status = self.proc.poll()
+        self.kill()
+        raise RuntimeError(f"cofferd start failed: {why}\nexit status: {status}\nstdout:\n"
+                           + "\n".join(self.startup_lines) + "\nstderr:\n" + self.log_tail())
+
+    def log_tail(self, n=8000) -> str:
+        try:
+            return self.stderr_path.read_bytes()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self):
+        self.kill()
+        self._start()
+
+    @property
+    def ca_bundle(self):
+        return str(self.tls[0]) if self.tls else None
+
+    def client(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
+        """A boto3 S3 client for this server (path style, no retries so errors show as they are)."""
+        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"},
+                     signature_version="s3v4", **config)
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=REGION,
+                            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                            verify=self.ca_bundle if self.tls else None, config=cfg)
