@@ -163,6 +163,23 @@ mod tests {
     }
 
     #[test]
+    fn newer_segment_plaintext_is_refused() {
+        let keys = Keys::derive(&MasterKey::from_bytes([4; 32]));
+        let sealed = envelope::seal(
+            keys.metadata_key(),
+            Purpose::IndexSegment,
+            &[],
+            &[SEGMENT_VERSION + 1, 0],
+            &mut OsRandom,
+        )
+        .unwrap();
+        assert!(matches!(
+            IndexSegment::decode(&keys, &sealed),
+            Err(Error::UnsupportedVersion { .. })
+        ));
+    }
+
+    #[test]
     fn value_round_trip() {
         let e = entry(3);
         let v = e.encode_value();

@@ -314,6 +314,17 @@ mod tests {
     }
 
     #[test]
+    fn newer_header_plaintext_is_refused() {
+        let mut plain = encode_header(0, &[]);
+        assert!(decode_header(&plain).is_ok());
+        plain[0] = HEADER_VERSION + 1;
+        assert!(matches!(
+            decode_header(&plain),
+            Err(Error::UnsupportedVersion { .. })
+        ));
+    }
+
+    #[test]
     fn empty_pack_is_valid() {
         let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
         let fin = PackBuilder::new().finish(&keys).unwrap();
