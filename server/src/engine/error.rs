@@ -1,0 +1,64 @@
+//! Errors of the engine, one variant per condition a client can tell apart.
+//! The S3 front maps each onto an S3 error code (`s3::error`).
+
+use crate::engine::types::ChecksumAlgorithm;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("no such bucket: {0}")]
+    NoSuchBucket(String),
+    #[error("bucket already exists and is yours: {0}")]
+    BucketAlreadyOwnedByYou(String),
+    #[error("bucket is not empty: {0}")]
+    BucketNotEmpty(String),
+    #[error("invalid bucket name: {0}")]
+    InvalidBucketName(String),
+    #[error("no such key")]
+    NoSuchKey,
+    #[error("no such version")]
+    NoSuchVersion,
+    /// The addressed version is a delete marker (S3 answers 404 or 405 with
+    /// `x-amz-delete-marker: true`).
+    #[error("the version is a delete marker")]
+    DeleteMarker {
+        version_id: Option<crate::engine::types::VersionId>,
+        by_version_id: bool,
+    },
+    #[error("no such upload")]
+    NoSuchUpload,
+    #[error("invalid part: {0}")]
+    InvalidPart(String),
+    #[error("parts are not in ascending order")]
+    InvalidPartOrder,
+    #[error("part {part_number} is smaller than the 5 MiB minimum")]
+    EntityTooSmall { part_number: u32 },
+    #[error("Content-MD5 does not match the body")]
+    BadDigest,
+    #[error("{0:?} checksum does not match the body")]
+    ChecksumMismatch(ChecksumAlgorithm),
+    #[error("the body ended before its declared length, or ran past it")]
+    IncompleteBody,
+    #[error("key too long (limit is 1024 bytes)")]
+    KeyTooLong,
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("the requested range is not satisfiable")]
+    InvalidRange,
+    #[error("client body error: {0}")]
+    Body(#[source] std::io::Error),
+    #[error("repository: {0}")]
+    Repo(#[from] coffer_repo::Error),
+    #[error("metadata store: {0}")]
+    Meta(String),
+    #[error("storage backend: {0}")]
+    Backend(#[from] crate::backend::BackendError),
+    /// A request body that is well-formed XML but not a valid request (e.g.
+    /// CompleteMultipartUpload without parts).
+    #[error("malformed request: {0}")]
+    MalformedXml(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;

@@ -1,0 +1,299 @@
+//! The PUT data path: body → chunks → ids → seal (on a bounded pool) → packs
+//! in the backend, with MD5 and checksums computed beside it.
+//!
+//! Nothing here touches the metadata store except to ask whether a chunk is
+//! already indexed. The caller commits what [`ingest`] returns in one
+//! transaction, or calls [`Ingested::discard`] to delete the packs it wrote.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use coffer_repo::{ChunkId, ChunkKind, ChunkRef, IndexEntry, PackBuilder, PackId, SealedChunk};
+use futures::StreamExt;
+
+use crate::backend::PackWriter;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::meta::{CHUNK_INDEX, MetaContext};
+use crate::engine::types::{BodyStream, ChecksumAlgorithm, Digests, Verifier};
+use crate::engine::{Inner, digests};
+
+/// A pack this ingest wrote and made durable.
+#[derive(Debug, Clone)]
+pub(crate) struct NewPack {
+    pub id: PackId,
+    pub size: u64,
+    pub entries: Vec<IndexEntry>,
+}
+
+/// What a body turned into.
+#[derive(Debug)]
+pub(crate) struct Ingested {
+    pub digests: Digests,
+    pub chunks: Vec<ChunkRef>,
+    pub packs: Vec<NewPack>,
+}
+
+impl Ingested {
+    /// Deletes the packs written for a body whose commit did not happen.
+    pub async fn discard(self, inner: &Inner) {
+        discard_packs(inner, &self.packs).await;
+    }
+}
+
+pub(crate) async fn discard_packs(inner: &Inner, packs: &[NewPack]) {
+    for p in packs {
+        if let Err(e) = inner.backend.delete_pack(&p.id).await {
+            tracing::warn!(pack = %hex::encode(p.id.0), error = %e, "could not delete an uncommitted pack; gc will find it");
+        }
+    }
+}
+
+/// The pack being filled plus the ones already finished.
+struct Packer<'a> {
+    inner: &'a Inner,
+    current: Option<(Box<dyn PackWriter>, PackBuilder)>,
+    done: Vec<NewPack>,
+}
+
+impl Packer<'_> {
+    async fn append(&mut self, id: ChunkId, sealed: &SealedChunk) -> EngineResult<()> {
+        if self.current.is_none() {
+            let writer = self.inner.backend.create_pack().await?;
+            self.current = Some((writer, PackBuilder::new()));
+        }
+        let Some((writer, builder)) = self.current.as_mut() else {
+            return Err(EngineError::Internal("pack writer missing".into()));
+        };
+        builder.add(id, ChunkKind::Data, sealed);
+        writer.write(sealed.bytes.clone()).await?;
+        if builder.len() >= self.inner.tuning.pack_target {
+            self.finish_current().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish_current(&mut self) -> EngineResult<()> {
+        let Some((mut writer, builder)) = self.current.take() else {
+            return Ok(());
+        };
+        if builder.is_empty() {
+            writer.abort().await;
+            return Ok(());
+        }
+        let fin = match builder.finish(&self.inner.keys) {
+            Ok(f) => f,
+            Err(e) => {
+                writer.abort().await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = writer.write(Bytes::from(fin.tail)).await {
+            writer.abort().await;
+            return Err(e.into());
+        }
+        let written = writer.written();
+        if fin.total_len != written {
+            writer.abort().await;
+            return Err(EngineError::Internal(format!(
+                "pack length mismatch: builder {} written {written}",
+                fin.total_len
+            )));
+        }
+        writer.finish(&fin.id).await?;
+        let entries = fin
+            .entries
+            .iter()
+            .map(|e| IndexEntry {
+                id: e.id,
+                pack: fin.id,
+                offset: e.offset,
+                sealed_len: e.sealed_len,
+                plain_len: e.plain_len,
+                compression: e.compression,
+                kind: e.kind,
+            })
+            .collect();
+        self.done.push(NewPack {
+            id: fin.id,
+            size: fin.total_len,
+            entries,
+        });
+        Ok(())
+    }
+
+    async fn discard(mut self) {
+        if let Some((writer, _)) = self.current.take() {
+            writer.abort().await;
+        }
+        discard_packs(self.inner, &self.done).await;
+    }
+}
+
+/// A chunk after the parallel stage: its id, and the sealed bytes when the
+/// index did not know it yet.
+struct Processed {
+    id: ChunkId,
+    len: u32,
+    sealed: Option<SealedChunk>,
+}
+
+fn is_indexed(inner: &Inner, id: &ChunkId) -> EngineResult<bool> {
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    let t = txn.open_table(CHUNK_INDEX).ctx("open chunk_index")?;
+    Ok(t.get(id.0.as_slice()).ctx("read chunk index")?.is_some())
+}
+
+async fn process(inner: Arc<Inner>, plain: Bytes) -> EngineResult<Processed> {
+    let permit = inner
+        .seal_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| EngineError::Internal("seal pool closed".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let len = u32::try_from(plain.len())
+            .map_err(|_| EngineError::Internal("chunk larger than 4 GiB".into()))?;
+        let id = ChunkId::compute(&inner.keys, &plain);
+        let sealed = if is_indexed(&inner, &id)? {
+            None
+        } else {
+            Some(coffer_repo::seal_chunk(
+                &inner.keys,
+                &id,
+                &plain,
+                inner.zstd_level,
+            )?)
+        };
+        Ok(Processed { id, len, sealed })
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("seal task failed: {e}")))?
+}
+
+/// Streams `body` into packs. `verify` runs once the body has ended, before
+/// the last pack is named; any failure deletes every pack written.
+pub(crate) async fn ingest(
+    inner: &Arc<Inner>,
+    body: BodyStream,
+    algorithms: &[ChecksumAlgorithm],
+    expected_size: Option<u64>,
+    verify: Option<Verifier>,
+) -> EngineResult<Ingested> {
+    let (tx, hasher) = digests::spawn_hasher(algorithms);
+    let overrun = Arc::new(AtomicBool::new(false));
+    let overrun_flag = overrun.clone();
+    let mut seen: u64 = 0;
+    let teed = body.then(move |item| {
+        let tx = tx.clone();
+        let overrun = overrun_flag.clone();
+        let item = match item {
+            Ok(buf) => {
+                seen += buf.len() as u64;
+                if expected_size.is_some_and(|n| seen > n) {
+                    overrun.store(true, Ordering::Relaxed);
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "body longer than declared",
+                    ))
+                } else {
+                    Ok(buf)
+                }
+            }
+            Err(e) => Err(e),
+        };
+        async move {
+            if let Ok(buf) = &item {
+                // A send error means the hasher is gone; the join below reports it.
+                let _ = tx.send(buf.clone()).await;
+            }
+            item
+        }
+    });
+    let depth = inner.seal_depth;
+    let stage = coffer_repo::chunk_stream(inner.config.chunker, teed)
+        .map(|piece| {
+            let inner = inner.clone();
+            async move {
+                match piece {
+                    Ok(plain) => process(inner, plain).await,
+                    Err(e) => Err(EngineError::Body(e)),
+                }
+            }
+        })
+        .buffered(depth);
+    let mut stage = Box::pin(stage);
+
+    let mut packer = Packer {
+        inner,
+        current: None,
+        done: Vec::new(),
+    };
+    let mut chunks: Vec<ChunkRef> = Vec::new();
+    let mut in_this_body: HashSet<ChunkId> = HashSet::new();
+    let mut offset: u64 = 0;
+    let mut failure: Option<EngineError> = None;
+    while let Some(item) = stage.next().await {
+        let p = match item {
+            Ok(p) => p,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        chunks.push(ChunkRef {
+            id: p.id,
+            offset,
+            len: p.len,
+        });
+        offset += u64::from(p.len);
+        let Some(sealed) = p.sealed else { continue };
+        if !in_this_body.insert(p.id) {
+            continue;
+        }
+        if let Err(e) = packer.append(p.id, &sealed).await {
+            failure = Some(e);
+            break;
+        }
+    }
+    // Dropping the stage drops the body and the hasher's sender.
+    drop(stage);
+    if let Some(e) = failure {
+        hasher.abort();
+        packer.discard().await;
+        if overrun.load(Ordering::Relaxed) {
+            return Err(EngineError::IncompleteBody);
+        }
+        return Err(e);
+    }
+
+    let digests = match hasher.await {
+        Ok(d) => d,
+        Err(e) => {
+            packer.discard().await;
+            return Err(EngineError::Internal(format!("hash task failed: {e}")));
+        }
+    };
+    let checked = if expected_size.is_some_and(|n| n != digests.size) || digests.size != offset {
+        Err(EngineError::IncompleteBody)
+    } else if let Some(verify) = verify {
+        verify(&digests)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = checked {
+        packer.discard().await;
+        return Err(e);
+    }
+    if let Err(e) = packer.finish_current().await {
+        packer.discard().await;
+        return Err(e);
+    }
+    Ok(Ingested {
+        digests,
+        chunks,
+        packs: std::mem::take(&mut packer.done),
+    })
+}

@@ -1,0 +1,453 @@
+//! The engine: buckets, objects, versions and multipart uploads over the
+//! repository format (`coffer-repo`) and a backend, with all metadata in one
+//! redb database. It knows nothing of HTTP; the S3 front maps requests onto it.
+//!
+//! Write order (DESIGN.md, "Metadata"): pack bytes durable in the backend →
+//! one metadata transaction (index entries, refcounts, the new version) →
+//! only then does a method return `Ok` and the client get its 200.
+
+mod bucket_name;
+mod clock;
+mod digests;
+pub mod error;
+mod ingest;
+mod init;
+mod listing;
+pub(crate) mod meta;
+mod multipart;
+mod objects;
+mod read;
+mod stats;
+pub mod types;
+mod version_id;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use coffer_repo::{Keys, RepoConfig};
+use redb::ReadableTable;
+use tokio::sync::Semaphore;
+
+use crate::backend::{Backend, LocalBackend};
+use clock::Clock;
+use meta::records::{AccessKeyRecord, BucketRecord, micros};
+use meta::{ACCESS_KEYS, BUCKETS, MetaContext};
+
+pub use error::{EngineError, EngineResult};
+pub use stats::EngineStats;
+pub use types::*;
+
+/// Settings the engine needs at start-up (filled from `cofferd`'s config).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    /// Root key to create on first start instead of generating one.
+    pub root_access_key: Option<String>,
+    pub root_secret_key: Option<String>,
+    /// zstd level for new chunks.
+    pub zstd_level: i32,
+    /// Chunker parameters for a *new* repository (an existing one keeps its own).
+    pub chunker: coffer_repo::ChunkerParams,
+    /// Threads that seal chunks (0 = number of cores).
+    pub seal_threads: usize,
+    /// Clock speed-up for tests (1.0 = real time).
+    pub clock_speedup: f64,
+}
+
+/// Knobs that tests and benchmarks turn; production uses the defaults.
+#[derive(Debug, Clone)]
+pub struct EngineTuning {
+    /// A pack is closed once it holds this many bytes (DESIGN.md: 16–64 MiB).
+    pub pack_target: u64,
+    /// Minimum size of every part but the last of a multipart upload (S3: 5 MiB).
+    pub min_part_size: u64,
+}
+
+impl Default for EngineTuning {
+    fn default() -> Self {
+        EngineTuning {
+            pack_target: 32 << 20,
+            min_part_size: 5 << 20,
+        }
+    }
+}
+
+/// The storage engine. Cheap to share: wrap in `Arc`.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// Shared state behind an [`Engine`].
+pub(crate) struct Inner {
+    pub db: redb::Database,
+    pub keys: Keys,
+    pub config: RepoConfig,
+    pub zstd_level: i32,
+    pub backend: Arc<dyn Backend>,
+    pub clock: Clock,
+    /// Bounds the chunks being hashed and sealed at once, across all PUTs.
+    pub seal_slots: Arc<Semaphore>,
+    /// Chunks in flight per PUT (order is preserved).
+    pub seal_depth: usize,
+    pub tuning: EngineTuning,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .field("backend", &self.backend)
+            .field("seal_depth", &self.seal_depth)
+            .field("tuning", &self.tuning)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a metadata operation (which may wait for an fsync) off the async reactor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> EngineResult<T> + Send + 'static,
+) -> EngineResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| EngineError::Internal(format!("blocking task failed: {e}")))?
+}
+
+impl Engine {
+    /// Like [`Engine::open`], with a chosen pack backend (default: the local
+    /// directory `<data>/packs`) and tuning.
+    pub async fn open_with(
+        opts: EngineOptions,
+        backend: Option<Arc<dyn Backend>>,
+        tuning: EngineTuning,
+    ) -> EngineResult<(Engine, Option<InitReport>)> {
+        let o = opts.clone();
+        let opened = blocking(move || init::open_dir(&o.data_dir, o.chunker, o.zstd_level)).await?;
+        let backend: Arc<dyn Backend> = match backend {
+            Some(b) => b,
+            None => Arc::new(LocalBackend::open(opts.data_dir.join(init::PACKS_DIR))?),
+        };
+        let threads = if opts.seal_threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            opts.seal_threads
+        };
+        let inner = Arc::new(Inner {
+            db: opened.db,
+            keys: opened.keys,
+            config: opened.config,
+            zstd_level: opts.zstd_level,
+            backend,
+            clock: Clock::new(opts.clock_speedup),
+            seal_slots: Arc::new(Semaphore::new(threads)),
+            seal_depth: threads + 1,
+            tuning,
+        });
+        let engine = Engine { inner };
+        let e2 = engine.clone();
+        let (ak, sk) = (opts.root_access_key.clone(), opts.root_secret_key.clone());
+        let root = blocking(move || {
+            let now = e2.now();
+            init::ensure_root_key(
+                &e2.inner.db,
+                &e2.inner.keys,
+                ak.as_deref(),
+                sk.as_deref(),
+                now,
+            )
+        })
+        .await?;
+        let report = root.map(|(root_access_key, root_secret_key)| InitReport {
+            data_dir: opts.data_dir.clone(),
+            master_key_file: opened.master_key_file.clone(),
+            root_access_key,
+            root_secret_key,
+        });
+        let _ = opened.created;
+        Ok((engine, report))
+    }
+
+    /// Opens the repository in `opts.data_dir`, creating it on first start
+    /// (repo config, master key file 0600, metadata store, root access key).
+    /// Returns `Some(InitReport)` only when it created a new repository.
+    pub async fn open(opts: EngineOptions) -> EngineResult<(Engine, Option<InitReport>)> {
+        Self::open_with(opts, None, EngineTuning::default()).await
+    }
+
+    /// Secret key of an enabled access key, for SigV4 verification.
+    pub fn secret_key(&self, access_key: &str) -> EngineResult<Option<String>> {
+        let txn = self.inner.db.begin_read().ctx("begin read")?;
+        let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
+        let Some(v) = t.get(access_key).ctx("read access key")? else {
+            return Ok(None);
+        };
+        let rec = AccessKeyRecord::decode(v.value())?;
+        if !rec.enabled {
+            return Ok(None);
+        }
+        let plain = coffer_repo::open_metadata(
+            &self.inner.keys,
+            &init::secret_context(access_key),
+            &rec.sealed_secret,
+        )?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| EngineError::Meta("access key secret is not UTF-8".into()))
+    }
+
+    /// Counts of indexed chunks, references, packs and the gc queue.
+    pub fn stats(&self) -> EngineResult<EngineStats> {
+        stats::stats(&self.inner)
+    }
+
+    /// The engine's clock (see DESIGN.md, "Time").
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    // ---- buckets
+
+    pub fn create_bucket(&self, name: &str) -> EngineResult<()> {
+        if !bucket_name::is_valid(name) {
+            return Err(EngineError::InvalidBucketName(name.to_owned()));
+        }
+        let txn = self.inner.db.begin_write().ctx("begin create bucket")?;
+        {
+            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
+            if t.get(name).ctx("read bucket")?.is_some() {
+                return Err(EngineError::BucketAlreadyOwnedByYou(name.to_owned()));
+            }
+            let rec = BucketRecord {
+                created_us: micros(self.now()),
+                versioning: VersioningState::Unversioned,
+            };
+            t.insert(name, rec.encode().as_slice())
+                .ctx("insert bucket")?;
+        }
+        txn.commit().ctx("commit create bucket")
+    }
+
+    /// Fails with `BucketNotEmpty` while any version, delete marker or
+    /// multipart upload remains.
+    pub fn delete_bucket(&self, name: &str) -> EngineResult<()> {
+        let txn = self.inner.db.begin_write().ctx("begin delete bucket")?;
+        {
+            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
+            if t.get(name).ctx("read bucket")?.is_none() {
+                return Err(EngineError::NoSuchBucket(name.to_owned()));
+            }
+            let prefix = meta::keys::bucket_prefix(name);
+            for table in [meta::VERSIONS, meta::UPLOADS] {
+                let v = txn.open_table(table).ctx("open table")?;
+                let mut it = v.range::<&[u8]>(prefix.as_slice()..).ctx("scan bucket")?;
+                if let Some(first) = it.next() {
+                    let (k, _) = first.ctx("scan bucket")?;
+                    if k.value().starts_with(&prefix) {
+                        return Err(EngineError::BucketNotEmpty(name.to_owned()));
+                    }
+                }
+            }
+            t.remove(name).ctx("remove bucket")?;
+        }
+        txn.commit().ctx("commit delete bucket")
+    }
+
+    pub fn bucket(&self, name: &str) -> EngineResult<BucketInfo> {
+        let txn = self.inner.db.begin_read().ctx("begin read")?;
+        let t = txn.open_table(BUCKETS).ctx("open buckets")?;
+        let v = t
+            .get(name)
+            .ctx("read bucket")?
+            .ok_or_else(|| EngineError::NoSuchBucket(name.to_owned()))?;
+        Ok(BucketRecord::decode(v.value())?.info(name))
+    }
+
+    pub fn list_buckets(&self) -> EngineResult<Vec<BucketInfo>> {
+        let txn = self.inner.db.begin_read().ctx("begin read")?;
+        let t = txn.open_table(BUCKETS).ctx("open buckets")?;
+        let mut out = Vec::new();
+        for item in t.iter().ctx("scan buckets")? {
+            let (k, v) = item.ctx("scan buckets")?;
+            out.push(BucketRecord::decode(v.value())?.info(k.value()));
+        }
+        Ok(out)
+    }
+
+    /// `Unversioned` cannot be set again once a bucket was versioned (as in S3).
+    pub fn set_versioning(&self, bucket: &str, state: VersioningState) -> EngineResult<()> {
+        let txn = self.inner.db.begin_write().ctx("begin set versioning")?;
+        {
+            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
+            let mut rec = match t.get(bucket).ctx("read bucket")? {
+                Some(v) => BucketRecord::decode(v.value())?,
+                None => return Err(EngineError::NoSuchBucket(bucket.to_owned())),
+            };
+            if state == VersioningState::Unversioned {
+                if rec.versioning == VersioningState::Unversioned {
+                    return Ok(());
+                }
+                return Err(EngineError::InvalidArgument(
+                    "versioning cannot be turned off, only suspended".into(),
+                ));
+            }
+            rec.versioning = state;
+            t.insert(bucket, rec.encode().as_slice())
+                .ctx("write bucket")?;
+        }
+        txn.commit().ctx("commit set versioning")
+    }
+
+    // ---- objects
+
+    /// Stores a new version (or replaces the null version) from a streamed body.
+    /// Calls `verify` after the body ended and before committing.
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        opts: PutOptions,
+        verify: Verifier,
+    ) -> EngineResult<ObjectInfo> {
+        objects::put(&self.inner, bucket, key, body, opts, verify).await
+    }
+
+    /// Looks up a version (latest when `version` is `None`) without reading data.
+    pub fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&VersionId>,
+    ) -> EngineResult<ObjectInfo> {
+        objects::head(&self.inner, bucket, key, version)
+    }
+
+    /// Streams the bytes of a version, only the chunks the range needs,
+    /// decrypting chunk n+1 while chunk n is being sent. `info` comes from
+    /// `head_object`, so the front can check preconditions and resolve the
+    /// range first. Reading is lazy: nothing is read until the stream is polled.
+    pub fn read_object(
+        &self,
+        info: &ObjectInfo,
+        range: Option<ByteRange>,
+    ) -> EngineResult<BodyStream> {
+        let manifest = objects::manifest_of(&self.inner, info)?;
+        let pieces = read::plan(&manifest.chunks, manifest.size, range)?;
+        Ok(read::stream(self.inner.clone(), pieces))
+    }
+
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&VersionId>,
+    ) -> EngineResult<DeleteOutcome> {
+        objects::delete(&self.inner, bucket, key, version)
+    }
+
+    /// Copies a version by reference (no data is rewritten). `meta = None`
+    /// keeps the source's metadata (directive COPY).
+    pub async fn copy_object(
+        &self,
+        src: &ObjectInfo,
+        dst_bucket: &str,
+        dst_key: &str,
+        meta: Option<ObjectMeta>,
+    ) -> EngineResult<ObjectInfo> {
+        objects::copy(&self.inner, src, dst_bucket, dst_key, meta).await
+    }
+
+    pub fn list_objects(&self, bucket: &str, query: &ListQuery) -> EngineResult<ListPage> {
+        listing::list_objects(&self.inner, bucket, query)
+    }
+    /// Versions carry `Some(version id)` even in never-versioned buckets
+    /// (`null`), as ListObjectVersions shows them.
+    pub fn list_versions(&self, bucket: &str, query: &VersionsQuery) -> EngineResult<VersionsPage> {
+        listing::list_versions(&self.inner, bucket, query)
+    }
+
+    // ---- multipart
+
+    pub fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        meta: ObjectMeta,
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+    ) -> EngineResult<UploadInfo> {
+        multipart::create(&self.inner, bucket, key, meta, checksum_algorithm)
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: BodyStream,
+        opts: PutOptions,
+        verify: Verifier,
+    ) -> EngineResult<PartInfo> {
+        multipart::upload_part(
+            &self.inner,
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            body,
+            opts,
+            verify,
+        )
+        .await
+    }
+    /// UploadPartCopy: a part made of (a range of) an existing version.
+    pub async fn upload_part_copy(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        src: &ObjectInfo,
+        range: Option<ByteRange>,
+    ) -> EngineResult<PartInfo> {
+        multipart::upload_part_copy(&self.inner, bucket, key, upload_id, part_number, src, range)
+            .await
+    }
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> EngineResult<ObjectInfo> {
+        multipart::complete(&self.inner, bucket, key, upload_id, parts).await
+    }
+    pub fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> EngineResult<()> {
+        multipart::abort(&self.inner, bucket, key, upload_id)
+    }
+    pub fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> EngineResult<UploadInfo> {
+        multipart::get(&self.inner, bucket, key, upload_id)
+    }
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number_marker: Option<u32>,
+        max_parts: usize,
+    ) -> EngineResult<PartsPage> {
+        multipart::list_parts(
+            &self.inner,
+            bucket,
+            key,
+            upload_id,
+            part_number_marker,
+            max_parts,
+        )
+    }
+    pub fn list_uploads(&self, bucket: &str, query: &UploadsQuery) -> EngineResult<UploadsPage> {
+        listing::list_uploads(&self.inner, bucket, query)
+    }
+}

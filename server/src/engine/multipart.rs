@@ -1,0 +1,615 @@
+//! Multipart uploads. Each uploaded part is stored like a small object (its
+//! own manifest holding chunk references); completing an upload stitches the
+//! chosen parts' chunk lists into one version and transfers their references
+//! to it, so no data moves.
+
+use std::sync::Arc;
+
+use coffer_repo::{ChunkRef, Manifest};
+use md5::Digest as _;
+use redb::{ReadableTable, WriteTransaction};
+
+use crate::engine::digests::{checksum_of, combine_crcs};
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::ingest::{self, NewPack};
+use crate::engine::meta::keys::{part_key, upload_key};
+use crate::engine::meta::records::{PartRecord, UploadRecord, micros, time_from_micros};
+use crate::engine::meta::{self, ChunkBook, MetaContext, PARTS, UPLOADS};
+use crate::engine::objects::{
+    bucket_versioning_ro, bucket_versioning_rw, check_key, manifest_of, object_info, store_version,
+};
+use crate::engine::types::{
+    BodyStream, ByteRange, ChecksumAlgorithm, CompletedPart, ObjectInfo, ObjectMeta, PartInfo,
+    PartsPage, PutOptions, UploadInfo, Verifier, VersioningState,
+};
+use crate::engine::{Inner, blocking, read, version_id};
+
+/// S3's part numbers.
+const MAX_PART_NUMBER: u32 = 10_000;
+
+fn check_part_number(n: u32) -> EngineResult<()> {
+    if n == 0 || n > MAX_PART_NUMBER {
+        return Err(EngineError::InvalidArgument(format!(
+            "part number must be 1..={MAX_PART_NUMBER}, got {n}"
+        )));
+    }
+    Ok(())
+}
+
+fn upload_info(bucket: &str, key: &str, upload_id: &str, rec: UploadRecord) -> UploadInfo {
+    UploadInfo {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        upload_id: upload_id.to_owned(),
+        initiated: time_from_micros(rec.initiated_us),
+        meta: rec.meta,
+        checksum_algorithm: rec.checksum_algorithm,
+    }
+}
+
+fn part_info(part_number: u32, rec: &PartRecord) -> PartInfo {
+    PartInfo {
+        part_number,
+        etag: rec.manifest.etag.clone(),
+        size: rec.manifest.size,
+        last_modified: time_from_micros(rec.mtime_us),
+        checksums: rec.manifest.checksums.clone(),
+    }
+}
+
+fn get_upload<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    uploads: &T,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> EngineResult<UploadRecord> {
+    if version_id::parse(upload_id).is_none() {
+        return Err(EngineError::NoSuchUpload);
+    }
+    let v = uploads
+        .get(upload_key(bucket, key, upload_id).as_slice())
+        .ctx("read upload")?
+        .ok_or(EngineError::NoSuchUpload)?;
+    UploadRecord::decode(v.value())
+}
+
+pub(crate) fn create(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    meta: ObjectMeta,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+) -> EngineResult<UploadInfo> {
+    check_key(key)?;
+    let now_us = micros(inner.clock.now());
+    let txn = inner.db.begin_write().ctx("begin create upload")?;
+    let info = {
+        bucket_versioning_rw(&txn, bucket)?;
+        let seq = meta::next_seq(&txn, now_us)?;
+        let upload_id = version_id::format(seq, version_id::random_part());
+        let rec = UploadRecord {
+            initiated_us: now_us,
+            checksum_algorithm,
+            meta,
+        };
+        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+        uploads
+            .insert(
+                upload_key(bucket, key, &upload_id).as_slice(),
+                rec.encode().as_slice(),
+            )
+            .ctx("insert upload")?;
+        upload_info(bucket, key, &upload_id, rec)
+    };
+    txn.commit().ctx("commit create upload")?;
+    Ok(info)
+}
+
+pub(crate) fn get(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> EngineResult<UploadInfo> {
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    bucket_versioning_ro(&txn, bucket)?;
+    let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+    Ok(upload_info(
+        bucket,
+        key,
+        upload_id,
+        get_upload(&uploads, bucket, key, upload_id)?,
+    ))
+}
+
+/// Drops every part of an upload (their chunk references included) and,
+/// except those in `keep`, their references.
+fn remove_parts(
+    txn: &WriteTransaction,
+    book: &mut ChunkBook<'_>,
+    upload_id: &str,
+    keep: &[u32],
+) -> EngineResult<()> {
+    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
+    let start = part_key(upload_id, 0);
+    let end = part_key(upload_id, u32::MAX);
+    let mut doomed: Vec<(u32, PartRecord)> = Vec::new();
+    for item in parts
+        .range::<&[u8]>(start.as_slice()..=end.as_slice())
+        .ctx("scan parts")?
+    {
+        let (k, v) = item.ctx("scan parts")?;
+        let raw = k.value();
+        let n = raw
+            .get(upload_id.len()..)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes);
+        let n = n.ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
+        doomed.push((n, PartRecord::decode(v.value())?));
+    }
+    for (n, rec) in doomed {
+        parts
+            .remove(part_key(upload_id, n).as_slice())
+            .ctx("remove part")?;
+        if keep.contains(&n) {
+            continue;
+        }
+        for c in &rec.manifest.chunks {
+            book.decref(&c.id)?;
+        }
+    }
+    Ok(())
+}
+
+fn commit_part(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    manifest: Manifest,
+    packs: &[NewPack],
+) -> EngineResult<PartInfo> {
+    let now_us = micros(inner.clock.now());
+    let txn = inner.db.begin_write().ctx("begin upload part")?;
+    let info = {
+        {
+            let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+            get_upload(&uploads, bucket, key, upload_id)?;
+        }
+        let mut book = ChunkBook::open(&txn, now_us)?;
+        for p in packs {
+            book.add_pack(p.id, p.size, &p.entries)?;
+        }
+        for c in &manifest.chunks {
+            book.incref(&c.id)?;
+        }
+        let rec = PartRecord {
+            mtime_us: now_us,
+            manifest,
+        };
+        let mut parts = txn.open_table(PARTS).ctx("open parts")?;
+        let k = part_key(upload_id, part_number);
+        let old = match parts
+            .insert(k.as_slice(), rec.encode().as_slice())
+            .ctx("insert part")?
+        {
+            Some(v) => Some(PartRecord::decode(v.value())?),
+            None => None,
+        };
+        if let Some(old) = old {
+            for c in &old.manifest.chunks {
+                book.decref(&c.id)?;
+            }
+        }
+        book.flush()?;
+        part_info(part_number, &rec)
+    };
+    txn.commit().ctx("commit upload part")?;
+    Ok(info)
+}
+
+/// Algorithms to compute for a part: what the client asked for plus the upload's own.
+fn part_algorithms(
+    upload: &UploadRecord,
+    requested: &[ChecksumAlgorithm],
+) -> Vec<ChecksumAlgorithm> {
+    let mut v = requested.to_vec();
+    if let Some(a) = upload.checksum_algorithm
+        && !v.contains(&a)
+    {
+        v.push(a);
+    }
+    v
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn put_part(
+    inner: &Arc<Inner>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    body: BodyStream,
+    algorithms: Vec<ChecksumAlgorithm>,
+    expected_size: Option<u64>,
+    verify: Option<Verifier>,
+) -> EngineResult<PartInfo> {
+    let ing = ingest::ingest(inner, body, &algorithms, expected_size, verify).await?;
+    let manifest = Manifest {
+        size: ing.digests.size,
+        etag: hex::encode(ing.digests.md5),
+        checksums: ing.digests.checksums.clone(),
+        checksum_type_full_object: true,
+        chunks: ing.chunks.clone(),
+        ..Manifest::default()
+    };
+    let packs = ing.packs.clone();
+    let (i2, b2, k2, u2) = (
+        inner.clone(),
+        bucket.to_owned(),
+        key.to_owned(),
+        upload_id.to_owned(),
+    );
+    match blocking(move || commit_part(&i2, &b2, &k2, &u2, part_number, manifest, &packs)).await {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            ing.discard(inner).await;
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload_part(
+    inner: &Arc<Inner>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    body: BodyStream,
+    opts: PutOptions,
+    verify: Verifier,
+) -> EngineResult<PartInfo> {
+    check_part_number(part_number)?;
+    let upload = get(inner, bucket, key, upload_id)?;
+    let rec = UploadRecord {
+        initiated_us: 0,
+        checksum_algorithm: upload.checksum_algorithm,
+        meta: ObjectMeta::default(),
+    };
+    let algorithms = part_algorithms(&rec, &opts.checksums);
+    put_part(
+        inner,
+        bucket,
+        key,
+        upload_id,
+        part_number,
+        body,
+        algorithms,
+        opts.expected_size,
+        Some(verify),
+    )
+    .await
+}
+
+pub(crate) async fn upload_part_copy(
+    inner: &Arc<Inner>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    src: &ObjectInfo,
+    range: Option<ByteRange>,
+) -> EngineResult<PartInfo> {
+    check_part_number(part_number)?;
+    let upload = get(inner, bucket, key, upload_id)?;
+    let src_manifest = manifest_of(inner, src)?;
+    let whole = match range {
+        None => true,
+        Some(r) => r.start == 0 && r.end_inclusive.checked_add(1) == Some(src_manifest.size),
+    };
+    let algorithm_known = upload.checksum_algorithm.is_none_or(|a| {
+        src_manifest.checksum_type_full_object
+            && src_manifest.checksums.iter().any(|(b, _)| *b == a)
+    });
+    if whole && src_manifest.part_sizes.is_empty() && algorithm_known {
+        // The whole of a single-PUT object: its ETag is the part's MD5 and its
+        // chunks can be referenced as they are.
+        let manifest = Manifest {
+            size: src_manifest.size,
+            etag: src_manifest.etag.clone(),
+            checksums: src_manifest
+                .checksums
+                .iter()
+                .filter(|(a, _)| Some(*a) == upload.checksum_algorithm)
+                .cloned()
+                .collect(),
+            checksum_type_full_object: true,
+            chunks: src_manifest.chunks.clone(),
+            ..Manifest::default()
+        };
+        let (i2, b2, k2, u2) = (
+            inner.clone(),
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id.to_owned(),
+        );
+        return blocking(move || commit_part(&i2, &b2, &k2, &u2, part_number, manifest, &[])).await;
+    }
+    // A range or a multipart source: the part's MD5 must be computed, so the
+    // bytes are read back and re-ingested; chunks already stored dedup.
+    let pieces = read::plan(&src_manifest.chunks, src_manifest.size, range)?;
+    let expected: u64 = pieces.iter().map(|(_, a, b)| (b - a) as u64).sum();
+    let body = read::stream(inner.clone(), pieces);
+    let algorithms = part_algorithms(
+        &UploadRecord {
+            initiated_us: 0,
+            checksum_algorithm: upload.checksum_algorithm,
+            meta: ObjectMeta::default(),
+        },
+        &[],
+    );
+    put_part(
+        inner,
+        bucket,
+        key,
+        upload_id,
+        part_number,
+        body,
+        algorithms,
+        Some(expected),
+        None,
+    )
+    .await
+}
+
+fn strip_etag(e: &str) -> &str {
+    e.trim().trim_matches('"')
+}
+
+/// Everything completing an upload decides before writing.
+struct Assembled {
+    manifest: Manifest,
+    keep: Vec<u32>,
+}
+
+fn assemble(
+    parts_table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    upload_id: &str,
+    upload: &UploadRecord,
+    parts: &[CompletedPart],
+    min_part_size: u64,
+) -> EngineResult<Assembled> {
+    if parts.is_empty() {
+        return Err(EngineError::MalformedXml(
+            "CompleteMultipartUpload names no parts".into(),
+        ));
+    }
+    for w in parts.windows(2) {
+        if w[1].part_number <= w[0].part_number {
+            return Err(EngineError::InvalidPartOrder);
+        }
+    }
+    let mut records = Vec::with_capacity(parts.len());
+    for p in parts {
+        let v = parts_table
+            .get(part_key(upload_id, p.part_number).as_slice())
+            .ctx("read part")?
+            .ok_or_else(|| {
+                EngineError::InvalidPart(format!("part {} was not uploaded", p.part_number))
+            })?;
+        let rec = PartRecord::decode(v.value())?;
+        if !strip_etag(&p.etag).eq_ignore_ascii_case(&rec.manifest.etag) {
+            return Err(EngineError::InvalidPart(format!(
+                "part {} has a different ETag",
+                p.part_number
+            )));
+        }
+        records.push((p.part_number, rec));
+    }
+    let last = records.len() - 1;
+    for (i, (n, rec)) in records.iter().enumerate() {
+        if i < last && rec.manifest.size < min_part_size {
+            return Err(EngineError::EntityTooSmall { part_number: *n });
+        }
+    }
+    let mut md5 = md5::Md5::new();
+    for (n, rec) in &records {
+        let raw = hex::decode(&rec.manifest.etag)
+            .map_err(|_| EngineError::Meta(format!("part {n} has a malformed stored ETag")))?;
+        md5.update(&raw);
+    }
+    let etag = format!("{}-{}", hex::encode(md5.finalize()), records.len());
+
+    let mut checksums = Vec::new();
+    let mut full_object = true;
+    if let Some(a) = upload.checksum_algorithm {
+        let mut per_part = Vec::with_capacity(records.len());
+        for (n, rec) in &records {
+            let sum = rec
+                .manifest
+                .checksums
+                .iter()
+                .find(|(b, _)| *b == a)
+                .map(|(_, s)| s.clone());
+            let sum = sum.ok_or_else(|| {
+                EngineError::InvalidPart(format!("part {n} has no {} checksum", a.as_str()))
+            })?;
+            per_part.push((sum, rec.manifest.size));
+        }
+        if a == ChecksumAlgorithm::Crc64Nvme {
+            // S3 supports only full-object checksums for CRC64NVME.
+            if let Some(v) = combine_crcs(a, &per_part)? {
+                checksums.push((a, v));
+            }
+        } else {
+            let concat: Vec<u8> = per_part
+                .iter()
+                .flat_map(|(s, _)| s.iter().copied())
+                .collect();
+            checksums.push((a, checksum_of(a, &concat)));
+            full_object = false;
+        }
+    }
+
+    let mut chunks: Vec<ChunkRef> = Vec::new();
+    let mut part_sizes = Vec::with_capacity(records.len());
+    let mut offset = 0u64;
+    for (_, rec) in &records {
+        for c in &rec.manifest.chunks {
+            chunks.push(ChunkRef {
+                id: c.id,
+                offset: offset + c.offset,
+                len: c.len,
+            });
+        }
+        offset += rec.manifest.size;
+        part_sizes.push(rec.manifest.size);
+    }
+    let manifest = Manifest {
+        size: offset,
+        etag,
+        checksums,
+        checksum_type_full_object: full_object,
+        content_type: upload.meta.content_type.clone(),
+        system_metadata: upload.meta.system.clone(),
+        user_metadata: upload.meta.user.clone(),
+        part_sizes,
+        chunks,
+    };
+    Ok(Assembled {
+        manifest,
+        keep: records.iter().map(|(n, _)| *n).collect(),
+    })
+}
+
+pub(crate) async fn complete(
+    inner: &Arc<Inner>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[CompletedPart],
+) -> EngineResult<ObjectInfo> {
+    let (i2, b2, k2, u2, p2) = (
+        inner.clone(),
+        bucket.to_owned(),
+        key.to_owned(),
+        upload_id.to_owned(),
+        parts.to_vec(),
+    );
+    blocking(move || {
+        let (inner, bucket, key, upload_id) = (&i2, b2.as_str(), k2.as_str(), u2.as_str());
+        let now_us = micros(inner.clock.now());
+        let txn = inner.db.begin_write().ctx("begin complete upload")?;
+        let info = {
+            let versioning = bucket_versioning_rw(&txn, bucket)?;
+            let upload = {
+                let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+                get_upload(&uploads, bucket, key, upload_id)?
+            };
+            let assembled = {
+                let parts_table = txn.open_table(PARTS).ctx("open parts")?;
+                assemble(
+                    &parts_table,
+                    upload_id,
+                    &upload,
+                    &p2,
+                    inner.tuning.min_part_size,
+                )?
+            };
+            let mut book = ChunkBook::open(&txn, now_us)?;
+            // The chosen parts' references move to the version as they are.
+            let rec = store_version(
+                &txn,
+                &mut book,
+                bucket,
+                key,
+                versioning,
+                now_us,
+                Some(assembled.manifest),
+                false,
+            )?;
+            remove_parts(&txn, &mut book, upload_id, &assembled.keep)?;
+            {
+                let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+                uploads
+                    .remove(upload_key(bucket, key, upload_id).as_slice())
+                    .ctx("remove upload")?;
+            }
+            book.flush()?;
+            object_info(
+                bucket,
+                key,
+                &rec,
+                true,
+                versioning != VersioningState::Unversioned,
+            )
+        };
+        txn.commit().ctx("commit complete upload")?;
+        Ok(info)
+    })
+    .await
+}
+
+pub(crate) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> EngineResult<()> {
+    let now_us = micros(inner.clock.now());
+    let txn = inner.db.begin_write().ctx("begin abort upload")?;
+    {
+        bucket_versioning_rw(&txn, bucket)?;
+        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+        get_upload(&uploads, bucket, key, upload_id)?;
+        uploads
+            .remove(upload_key(bucket, key, upload_id).as_slice())
+            .ctx("remove upload")?;
+        drop(uploads);
+        let mut book = ChunkBook::open(&txn, now_us)?;
+        remove_parts(&txn, &mut book, upload_id, &[])?;
+        book.flush()?;
+    }
+    txn.commit().ctx("commit abort upload")
+}
+
+pub(crate) fn list_parts(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    marker: Option<u32>,
+    max_parts: usize,
+) -> EngineResult<PartsPage> {
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    bucket_versioning_ro(&txn, bucket)?;
+    {
+        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+        get_upload(&uploads, bucket, key, upload_id)?;
+    }
+    let parts = txn.open_table(PARTS).ctx("open parts")?;
+    let first = marker.map_or(0, |m| m.saturating_add(1));
+    let mut page = PartsPage::default();
+    if max_parts == 0 || marker == Some(u32::MAX) {
+        return Ok(page);
+    }
+    let start = part_key(upload_id, first);
+    let end = part_key(upload_id, u32::MAX);
+    for item in parts
+        .range::<&[u8]>(start.as_slice()..=end.as_slice())
+        .ctx("scan parts")?
+    {
+        let (k, v) = item.ctx("scan parts")?;
+        let n = k
+            .value()
+            .get(upload_id.len()..)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
+        if page.parts.len() == max_parts {
+            page.is_truncated = true;
+            break;
+        }
+        page.parts
+            .push(part_info(n, &PartRecord::decode(v.value())?));
+        page.next_part_number_marker = Some(n);
+    }
+    Ok(page)
+}

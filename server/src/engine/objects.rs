@@ -1,0 +1,552 @@
+//! Object versions: storing a new version (PUT, copy, completed upload),
+//! looking one up, and deleting, with S3's versioning semantics:
+//!
+//! - unversioned and suspended buckets write the `null` version, replacing
+//!   the previous null version wherever it sits in the key's history;
+//! - enabled buckets add a new version with a fresh id;
+//! - a DELETE without a version id adds a delete marker (a null one when
+//!   suspended; none at all when unversioned, where it removes the null version);
+//! - a DELETE with a version id removes exactly that version or marker.
+
+use std::sync::Arc;
+
+use coffer_repo::Manifest;
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::ingest::{self, NewPack};
+use crate::engine::meta::keys::{object_key, version_key, versions_prefix};
+use crate::engine::meta::records::{
+    BucketRecord, VersionRecord, decode_seq, encode_seq, micros, time_from_micros,
+};
+use crate::engine::meta::{self, BUCKETS, ChunkBook, LIVE, MetaContext, NULLS, VERSIONS};
+use crate::engine::types::{
+    BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
+    VersioningState,
+};
+use crate::engine::{Inner, blocking, version_id};
+
+/// S3's limit on key length, in bytes.
+pub(crate) const MAX_KEY_LEN: usize = 1024;
+
+pub(crate) fn check_key(key: &str) -> EngineResult<()> {
+    if key.is_empty() {
+        return Err(EngineError::InvalidArgument("empty object key".into()));
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(EngineError::KeyTooLong);
+    }
+    Ok(())
+}
+
+pub(crate) fn manifest_meta(m: &Manifest) -> ObjectMeta {
+    ObjectMeta {
+        content_type: m.content_type.clone(),
+        system: m.system_metadata.clone(),
+        user: m.user_metadata.clone(),
+    }
+}
+
+pub(crate) fn set_manifest_meta(m: &mut Manifest, meta: ObjectMeta) {
+    m.content_type = meta.content_type;
+    m.system_metadata = meta.system;
+    m.user_metadata = meta.user;
+}
+
+/// The S3 view of a stored version. `show_version`: whether to report a
+/// version id (S3 reports none for buckets that were never versioned).
+pub(crate) fn object_info(
+    bucket: &str,
+    key: &str,
+    rec: &VersionRecord,
+    is_latest: bool,
+    show_version: bool,
+) -> ObjectInfo {
+    let (size, etag, meta, checksums, full, part_sizes) = match &rec.manifest {
+        Some(m) => (
+            m.size,
+            m.etag.clone(),
+            manifest_meta(m),
+            m.checksums.clone(),
+            m.checksum_type_full_object,
+            m.part_sizes.clone(),
+        ),
+        None => (
+            0,
+            String::new(),
+            ObjectMeta::default(),
+            Vec::new(),
+            true,
+            Vec::new(),
+        ),
+    };
+    ObjectInfo {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: if show_version {
+            Some(rec.version_id())
+        } else {
+            None
+        },
+        is_latest,
+        is_delete_marker: rec.delete_marker,
+        last_modified: time_from_micros(rec.mtime_us),
+        size,
+        etag,
+        meta,
+        checksums,
+        checksum_full_object: full,
+        parts_count: if part_sizes.is_empty() {
+            None
+        } else {
+            u32::try_from(part_sizes.len()).ok()
+        },
+        part_sizes: part_sizes.into(),
+    }
+}
+
+pub(crate) fn bucket_versioning_ro(
+    txn: &ReadTransaction,
+    bucket: &str,
+) -> EngineResult<VersioningState> {
+    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
+    let v = t
+        .get(bucket)
+        .ctx("read bucket")?
+        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
+    Ok(BucketRecord::decode(v.value())?.versioning)
+}
+
+pub(crate) fn bucket_versioning_rw(
+    txn: &WriteTransaction,
+    bucket: &str,
+) -> EngineResult<VersioningState> {
+    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
+    let v = t
+        .get(bucket)
+        .ctx("read bucket")?
+        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
+    Ok(BucketRecord::decode(v.value())?.versioning)
+}
+
+/// The newest version (or marker) of a key.
+fn latest<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    versions: &T,
+    bucket: &str,
+    key: &str,
+) -> EngineResult<Option<VersionRecord>> {
+    let prefix = versions_prefix(bucket, key);
+    let mut it = versions
+        .range::<&[u8]>(prefix.as_slice()..)
+        .ctx("scan versions")?;
+    match it.next() {
+        Some(item) => {
+            let (k, v) = item.ctx("scan versions")?;
+            if k.value().starts_with(&prefix) {
+                Ok(Some(VersionRecord::decode(v.value())?))
+            } else {
+                Ok(None)
+            }
+        }
+        None => Ok(None),
+    }
+}
+
+/// A version id as a sequence number, if it names an existing version of the key.
+fn resolve_seq<V, N>(
+    versions: &V,
+    nulls: &N,
+    bucket: &str,
+    key: &str,
+    version: &VersionId,
+) -> EngineResult<Option<u64>>
+where
+    V: ReadableTable<&'static [u8], &'static [u8]>,
+    N: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    match version {
+        VersionId::Null => match nulls
+            .get(object_key(bucket, key).as_slice())
+            .ctx("read null version")?
+        {
+            Some(v) => Ok(Some(decode_seq(v.value())?)),
+            None => Ok(None),
+        },
+        VersionId::Id(s) => {
+            let (seq, rand) = version_id::parse(s).ok_or_else(|| {
+                EngineError::InvalidArgument("invalid version id specified".into())
+            })?;
+            match versions
+                .get(version_key(bucket, key, seq).as_slice())
+                .ctx("read version")?
+            {
+                Some(v) => {
+                    let rec = VersionRecord::decode(v.value())?;
+                    Ok((!rec.null && rec.rand == rand).then_some(seq))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Looks a version up: `(record, is_latest, bucket versioning)`.
+pub(crate) fn lookup(
+    txn: &ReadTransaction,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> EngineResult<(VersionRecord, bool, VersioningState)> {
+    let versioning = bucket_versioning_ro(txn, bucket)?;
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let newest = latest(&versions, bucket, key)?;
+    let Some(version) = version else {
+        let rec = newest.ok_or(EngineError::NoSuchKey)?;
+        return Ok((rec, true, versioning));
+    };
+    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+    let seq =
+        resolve_seq(&versions, &nulls, bucket, key, version)?.ok_or(EngineError::NoSuchVersion)?;
+    let v = versions
+        .get(version_key(bucket, key, seq).as_slice())
+        .ctx("read version")?
+        .ok_or(EngineError::NoSuchVersion)?;
+    let rec = VersionRecord::decode(v.value())?;
+    let is_latest = newest.is_some_and(|n| n.seq == rec.seq);
+    Ok((rec, is_latest, versioning))
+}
+
+/// Head of a version; delete markers are reported as errors, as S3 does.
+pub(crate) fn head(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> EngineResult<ObjectInfo> {
+    check_key(key)?;
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    let (rec, is_latest, versioning) = lookup(&txn, bucket, key, version)?;
+    let show = versioning != VersioningState::Unversioned;
+    if rec.delete_marker {
+        return Err(EngineError::DeleteMarker {
+            version_id: show.then(|| rec.version_id()),
+            by_version_id: version.is_some(),
+        });
+    }
+    Ok(object_info(bucket, key, &rec, is_latest, show))
+}
+
+/// The manifest of the version `info` describes, checking it is still that
+/// version (a null version may have been replaced since the HEAD).
+pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Manifest> {
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    let v = info.version_id.clone().unwrap_or(VersionId::Null);
+    let (rec, _, _) = lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
+        EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
+        e => e,
+    })?;
+    let Some(m) = rec.manifest else {
+        return Err(EngineError::DeleteMarker {
+            version_id: info.version_id.clone(),
+            by_version_id: true,
+        });
+    };
+    if m.etag != info.etag || m.size != info.size || rec.mtime_us != micros(info.last_modified) {
+        return Err(if info.version_id.is_none() {
+            EngineError::NoSuchKey
+        } else {
+            EngineError::NoSuchVersion
+        });
+    }
+    Ok(m)
+}
+
+/// Points `live` at the key's newest version, or removes it when that is a
+/// delete marker or nothing is left.
+fn refresh_live(txn: &WriteTransaction, bucket: &str, key: &str) -> EngineResult<()> {
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let mut live = txn.open_table(LIVE).ctx("open live")?;
+    let ok = object_key(bucket, key);
+    match latest(&versions, bucket, key)? {
+        Some(rec) if !rec.delete_marker => {
+            live.insert(ok.as_slice(), encode_seq(rec.seq).as_slice())
+                .ctx("write live")?;
+        }
+        _ => {
+            live.remove(ok.as_slice()).ctx("remove live")?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes one version by sequence number, dropping its chunk references.
+fn remove_version(
+    txn: &WriteTransaction,
+    book: &mut ChunkBook<'_>,
+    bucket: &str,
+    key: &str,
+    seq: u64,
+) -> EngineResult<Option<VersionRecord>> {
+    let rec = {
+        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
+        let removed = versions
+            .remove(version_key(bucket, key, seq).as_slice())
+            .ctx("remove version")?;
+        match removed {
+            Some(v) => VersionRecord::decode(v.value())?,
+            None => return Ok(None),
+        }
+    };
+    if rec.null {
+        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
+        nulls
+            .remove(object_key(bucket, key).as_slice())
+            .ctx("remove null")?;
+    }
+    if let Some(m) = &rec.manifest {
+        for c in &m.chunks {
+            book.decref(&c.id)?;
+        }
+    }
+    Ok(Some(rec))
+}
+
+/// Adds a version (or delete marker when `manifest` is `None`) as the bucket's
+/// versioning state dictates, inside `txn`. With `incref`, the manifest's
+/// chunks gain a reference each (callers that transfer references from parts pass `false`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn store_version(
+    txn: &WriteTransaction,
+    book: &mut ChunkBook<'_>,
+    bucket: &str,
+    key: &str,
+    versioning: VersioningState,
+    now_us: i64,
+    manifest: Option<Manifest>,
+    incref: bool,
+) -> EngineResult<VersionRecord> {
+    let seq = meta::next_seq(txn, now_us)?;
+    let null = versioning != VersioningState::Enabled;
+    let rand = if null { 0 } else { version_id::random_part() };
+    let rec = VersionRecord {
+        seq,
+        rand,
+        null,
+        delete_marker: manifest.is_none(),
+        mtime_us: now_us,
+        manifest,
+    };
+    if incref && let Some(m) = &rec.manifest {
+        for c in &m.chunks {
+            book.incref(&c.id)?;
+        }
+    }
+    let ok = object_key(bucket, key);
+    if null {
+        let old = {
+            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+            let v = nulls.get(ok.as_slice()).ctx("read null version")?;
+            match v {
+                Some(v) => Some(decode_seq(v.value())?),
+                None => None,
+            }
+        };
+        if let Some(old) = old {
+            remove_version(txn, book, bucket, key, old)?;
+        }
+    }
+    {
+        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
+        versions
+            .insert(
+                version_key(bucket, key, seq).as_slice(),
+                rec.encode().as_slice(),
+            )
+            .ctx("insert version")?;
+    }
+    if null {
+        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
+        nulls
+            .insert(ok.as_slice(), encode_seq(seq).as_slice())
+            .ctx("write null version")?;
+    }
+    {
+        let mut live = txn.open_table(LIVE).ctx("open live")?;
+        if rec.delete_marker {
+            live.remove(ok.as_slice()).ctx("remove live")?;
+        } else {
+            live.insert(ok.as_slice(), encode_seq(seq).as_slice())
+                .ctx("write live")?;
+        }
+    }
+    Ok(rec)
+}
+
+/// One transaction: the new packs' index entries, the version, refcounts.
+pub(crate) fn commit_version(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    manifest: Manifest,
+    packs: &[NewPack],
+) -> EngineResult<ObjectInfo> {
+    let now_us = micros(inner.clock.now());
+    let txn = inner.db.begin_write().ctx("begin put")?;
+    let info = {
+        let versioning = bucket_versioning_rw(&txn, bucket)?;
+        let mut book = ChunkBook::open(&txn, now_us)?;
+        for p in packs {
+            book.add_pack(p.id, p.size, &p.entries)?;
+        }
+        let rec = store_version(
+            &txn,
+            &mut book,
+            bucket,
+            key,
+            versioning,
+            now_us,
+            Some(manifest),
+            true,
+        )?;
+        book.flush()?;
+        object_info(
+            bucket,
+            key,
+            &rec,
+            true,
+            versioning != VersioningState::Unversioned,
+        )
+    };
+    txn.commit().ctx("commit put")?;
+    Ok(info)
+}
+
+pub(crate) async fn put(
+    inner: &Arc<Inner>,
+    bucket: &str,
+    key: &str,
+    body: BodyStream,
+    opts: PutOptions,
+    verify: Verifier,
+) -> EngineResult<ObjectInfo> {
+    check_key(key)?;
+    {
+        // Fail fast, before reading a byte, when the bucket does not exist.
+        let txn = inner.db.begin_read().ctx("begin read")?;
+        bucket_versioning_ro(&txn, bucket)?;
+    }
+    let ing = ingest::ingest(
+        inner,
+        body,
+        &opts.checksums,
+        opts.expected_size,
+        Some(verify),
+    )
+    .await?;
+    let mut manifest = Manifest {
+        size: ing.digests.size,
+        etag: hex::encode(ing.digests.md5),
+        checksums: ing.digests.checksums.clone(),
+        checksum_type_full_object: true,
+        chunks: ing.chunks.clone(),
+        ..Manifest::default()
+    };
+    set_manifest_meta(&mut manifest, opts.meta);
+    let packs = ing.packs.clone();
+    let (i2, b2, k2) = (inner.clone(), bucket.to_owned(), key.to_owned());
+    match blocking(move || commit_version(&i2, &b2, &k2, manifest, &packs)).await {
+        Ok(info) => Ok(info),
+        Err(e) => {
+            ing.discard(inner).await;
+            Err(e)
+        }
+    }
+}
+
+pub(crate) async fn copy(
+    inner: &Arc<Inner>,
+    src: &ObjectInfo,
+    dst_bucket: &str,
+    dst_key: &str,
+    meta: Option<ObjectMeta>,
+) -> EngineResult<ObjectInfo> {
+    check_key(dst_key)?;
+    let mut manifest = manifest_of(inner, src)?;
+    if let Some(m) = meta {
+        set_manifest_meta(&mut manifest, m);
+    }
+    let (i2, b2, k2) = (inner.clone(), dst_bucket.to_owned(), dst_key.to_owned());
+    blocking(move || commit_version(&i2, &b2, &k2, manifest, &[])).await
+}
+
+pub(crate) fn delete(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> EngineResult<DeleteOutcome> {
+    check_key(key)?;
+    let now_us = micros(inner.clock.now());
+    let txn = inner.db.begin_write().ctx("begin delete")?;
+    let outcome = {
+        let versioning = bucket_versioning_rw(&txn, bucket)?;
+        let mut book = ChunkBook::open(&txn, now_us)?;
+        let outcome = match version {
+            None if versioning == VersioningState::Unversioned => {
+                let seq = {
+                    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+                    let v = nulls
+                        .get(object_key(bucket, key).as_slice())
+                        .ctx("read null version")?;
+                    match v {
+                        Some(v) => Some(decode_seq(v.value())?),
+                        None => None,
+                    }
+                };
+                if let Some(seq) = seq {
+                    remove_version(&txn, &mut book, bucket, key, seq)?;
+                    refresh_live(&txn, bucket, key)?;
+                }
+                DeleteOutcome {
+                    version_id: None,
+                    delete_marker: false,
+                }
+            }
+            None => {
+                let rec = store_version(
+                    &txn, &mut book, bucket, key, versioning, now_us, None, false,
+                )?;
+                DeleteOutcome {
+                    version_id: Some(rec.version_id()),
+                    delete_marker: true,
+                }
+            }
+            Some(v) => {
+                let seq = {
+                    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+                    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+                    resolve_seq(&versions, &nulls, bucket, key, v)?
+                };
+                match seq {
+                    // Deleting a version that does not exist succeeds (S3 answers 204).
+                    None => DeleteOutcome {
+                        version_id: Some(v.clone()),
+                        delete_marker: false,
+                    },
+                    Some(seq) => {
+                        let rec = remove_version(&txn, &mut book, bucket, key, seq)?;
+                        refresh_live(&txn, bucket, key)?;
+                        DeleteOutcome {
+                            version_id: Some(v.clone()),
+                            delete_marker: rec.is_some_and(|r| r.delete_marker),
+                        }
+                    }
+                }
+            }
+        };
+        book.flush()?;
+        outcome
+    };
+    txn.commit().ctx("commit delete")?;
+    Ok(outcome)
+}

@@ -1,0 +1,170 @@
+//! The GET data path: a lazy stream over the chunks a range needs. Per chunk:
+//! index lookup → backend read of exactly its sealed bytes → open (decrypt,
+//! decompress) on the blocking pool → slice to the range. Two chunks are in
+//! flight so opening chunk n+1 overlaps sending chunk n.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use coffer_repo::{ChunkRef, IndexEntry};
+use futures::StreamExt;
+
+use crate::engine::Inner;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::meta::{CHUNK_INDEX, MetaContext};
+use crate::engine::types::{BodyStream, ByteRange};
+
+/// Chunks opened ahead of the one being sent.
+const READ_AHEAD: usize = 2;
+
+fn index_entry(inner: &Inner, c: &ChunkRef) -> EngineResult<IndexEntry> {
+    let txn = inner.db.begin_read().ctx("begin read")?;
+    let t = txn.open_table(CHUNK_INDEX).ctx("open chunk_index")?;
+    let v = t
+        .get(c.id.0.as_slice())
+        .ctx("read chunk index")?
+        .ok_or_else(|| {
+            EngineError::Internal(format!(
+                "chunk {} missing from the index",
+                hex::encode(c.id.0)
+            ))
+        })?;
+    Ok(IndexEntry::decode_value(c.id, v.value())?)
+}
+
+async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> EngineResult<Bytes> {
+    let entry = index_entry(&inner, &c)?;
+    let sealed = inner
+        .backend
+        .read_range(&entry.pack, entry.offset, u64::from(entry.sealed_len))
+        .await?;
+    let plain = tokio::task::spawn_blocking(move || {
+        coffer_repo::open_chunk(
+            &inner.keys,
+            &c.id,
+            &sealed,
+            entry.compression,
+            entry.plain_len,
+        )
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("open task failed: {e}")))??;
+    if plain.len() != c.len as usize || to > plain.len() {
+        return Err(EngineError::Internal(format!(
+            "chunk {} has the wrong length",
+            hex::encode(c.id.0)
+        )));
+    }
+    Ok(plain.slice(from..to))
+}
+
+/// The pieces of `chunks` (sorted by offset) covering `range` (whole object when `None`).
+pub(crate) fn plan(
+    chunks: &[ChunkRef],
+    size: u64,
+    range: Option<ByteRange>,
+) -> EngineResult<Vec<(ChunkRef, usize, usize)>> {
+    let (start, end_excl) = match range {
+        None => (0, size),
+        Some(r) => {
+            if r.start > r.end_inclusive || r.end_inclusive >= size {
+                return Err(EngineError::InvalidRange);
+            }
+            (r.start, r.end_inclusive + 1)
+        }
+    };
+    // First chunk that ends after `start`.
+    let first = chunks.partition_point(|c| c.offset + u64::from(c.len) <= start);
+    let mut out = Vec::new();
+    for c in &chunks[first..] {
+        if c.offset >= end_excl {
+            break;
+        }
+        let from = start.saturating_sub(c.offset);
+        let to = (end_excl - c.offset).min(u64::from(c.len));
+        out.push((*c, from as usize, to as usize));
+    }
+    Ok(out)
+}
+
+pub(crate) fn stream(inner: Arc<Inner>, pieces: Vec<(ChunkRef, usize, usize)>) -> BodyStream {
+    let s = futures::stream::iter(pieces)
+        .map(move |(c, from, to)| {
+            let inner = inner.clone();
+            async move {
+                read_chunk(inner, c, from, to)
+                    .await
+                    .map_err(std::io::Error::other)
+            }
+        })
+        .buffered(READ_AHEAD);
+    Box::pin(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_repo::{ChunkId, ChunkRef};
+
+    use super::plan;
+    use crate::engine::types::ByteRange;
+
+    fn chunks() -> Vec<ChunkRef> {
+        [(0u64, 10u32), (10, 5), (15, 20)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(offset, len))| ChunkRef {
+                id: ChunkId([i as u8; 32]),
+                offset,
+                len,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plans_only_overlapping_chunks() {
+        let c = chunks();
+        let p = plan(
+            &c,
+            35,
+            Some(ByteRange {
+                start: 10,
+                end_inclusive: 14,
+            }),
+        )
+        .unwrap();
+        assert_eq!(
+            p.iter()
+                .map(|(c, a, b)| (c.offset, *a, *b))
+                .collect::<Vec<_>>(),
+            vec![(10, 0, 5)]
+        );
+        let p = plan(
+            &c,
+            35,
+            Some(ByteRange {
+                start: 9,
+                end_inclusive: 15,
+            }),
+        )
+        .unwrap();
+        assert_eq!(
+            p.iter()
+                .map(|(c, a, b)| (c.offset, *a, *b))
+                .collect::<Vec<_>>(),
+            vec![(0, 9, 10), (10, 0, 5), (15, 0, 1)]
+        );
+        assert_eq!(plan(&c, 35, None).unwrap().len(), 3);
+        assert!(
+            plan(
+                &c,
+                35,
+                Some(ByteRange {
+                    start: 0,
+                    end_inclusive: 35
+                })
+            )
+            .is_err()
+        );
+        assert!(plan(&[], 0, None).unwrap().is_empty());
+    }
+}
