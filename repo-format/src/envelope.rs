@@ -2,8 +2,8 @@
 //! `[version u8][salt 16][nonce 12][ciphertext][tag 16]`, with a fresh message key per
 //! envelope derived from the base key, a purpose label and the salt.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aead::{AeadInOut, Nonce, Tag};
+use aes_gcm::{Aes256Gcm, KeyInit};
 use zeroize::Zeroize;
 
 use crate::codec::check_version;
@@ -62,6 +62,12 @@ fn cipher(base_key: &[u8; 32], purpose: Purpose, salt: &[u8]) -> Aes256Gcm {
     cipher
 }
 
+fn nonce_from(bytes: &[u8]) -> Nonce<Aes256Gcm> {
+    let mut nonce = Nonce::<Aes256Gcm>::default();
+    nonce.copy_from_slice(bytes);
+    nonce
+}
+
 /// Seals in place. `buf` must hold `HEADER_LEN` placeholder bytes followed by the plaintext;
 /// on return it holds the whole envelope.
 pub(crate) fn seal_in_place(
@@ -76,10 +82,10 @@ pub(crate) fn seal_in_place(
     header[0] = ENVELOPE_VERSION;
     rng.fill(&mut header[1..])?;
     let cipher = cipher(base_key, purpose, &header[1..1 + SALT_LEN]);
-    let nonce = Nonce::clone_from_slice(&header[1 + SALT_LEN..]);
+    let nonce = nonce_from(&header[1 + SALT_LEN..]);
     let full_aad = [&header[..], aad].concat();
     let tag = cipher
-        .encrypt_in_place_detached(&nonce, &full_aad, body)
+        .encrypt_inout_detached(&nonce, &full_aad, body.into())
         .map_err(|_| Error::Malformed {
             structure: purpose.structure(),
             reason: "plaintext too long for AES-GCM",
@@ -124,11 +130,12 @@ pub(crate) fn open(
     let (header, rest) = sealed.split_at(HEADER_LEN);
     let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
     let cipher = cipher(base_key, purpose, &header[1..1 + SALT_LEN]);
-    let nonce = Nonce::clone_from_slice(&header[1 + SALT_LEN..]);
+    let nonce = nonce_from(&header[1 + SALT_LEN..]);
+    let tag = Tag::<Aes256Gcm>::try_from(tag).map_err(|_| Error::Truncated { structure })?;
     let full_aad = [header, aad].concat();
     let mut out = body.to_vec();
     cipher
-        .decrypt_in_place_detached(&nonce, &full_aad, &mut out, Tag::from_slice(tag))
+        .decrypt_inout_detached(&nonce, &full_aad, out.as_mut_slice().into(), &tag)
         .map_err(|_| Error::Authentication { structure })?;
     Ok(out)
 }

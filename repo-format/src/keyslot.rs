@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aead::{AeadInOut, Nonce, Tag};
+use aes_gcm::{Aes256Gcm, KeyInit};
 use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer, check_version};
@@ -114,15 +114,18 @@ impl KeySlot {
     /// Recovers the master key; [`Error::WrongPassphrase`] when the passphrase does not fit.
     pub fn unwrap(&self, passphrase: &[u8]) -> Result<MasterKey> {
         let kek = self.params.kek(passphrase, &self.salt)?;
-        let cipher = Aes256Gcm::new(kek.as_ref().into());
+        let cipher = Aes256Gcm::new(&(*kek).into());
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&self.wrapped[..32]);
         cipher
-            .decrypt_in_place_detached(
-                Nonce::from_slice(&self.nonce),
+            .decrypt_inout_detached(
+                &Nonce::<Aes256Gcm>::from(self.nonce),
                 &self.prefix(),
-                key.as_mut(),
-                Tag::from_slice(&self.wrapped[32..]),
+                key.as_mut_slice().into(),
+                &Tag::<Aes256Gcm>::try_from(&self.wrapped[32..]).map_err(|_| Error::Malformed {
+                    structure: STRUCTURE,
+                    reason: "bad tag length",
+                })?,
             )
             .map_err(|_| Error::WrongPassphrase)?;
         Ok(MasterKey::from_bytes(*key))
@@ -208,10 +211,14 @@ pub fn wrap_with_random(
         wrapped: [0; 48],
     };
     let kek = params.kek(passphrase, &salt)?;
-    let cipher = Aes256Gcm::new(kek.as_ref().into());
+    let cipher = Aes256Gcm::new(&(*kek).into());
     let mut key = Zeroizing::new(*master.expose());
     let tag = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(&nonce), &slot.prefix(), key.as_mut())
+        .encrypt_inout_detached(
+            &Nonce::<Aes256Gcm>::from(nonce),
+            &slot.prefix(),
+            key.as_mut_slice().into(),
+        )
         .map_err(|_| Error::Malformed {
             structure: STRUCTURE,
             reason: "AES-GCM refused to wrap",

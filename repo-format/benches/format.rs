@@ -1,0 +1,113 @@
+//! Throughput of the hot paths, per core: chunking, chunk ids, sealing (incompressible and
+//! text-like data) and opening.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use bytes::Bytes;
+use coffer_repo::{ChunkId, ChunkerParams, StreamChunker, open_chunk, seal_chunk};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+const CHUNK: usize = 1 << 20;
+
+fn chunking(c: &mut Criterion) {
+    let data = Bytes::from(common::pseudo_random(64 << 20, 1));
+    let mut g = c.benchmark_group("chunking");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(10);
+    g.bench_function("fastcdc_default_64MiB", |b| {
+        b.iter(|| StreamChunker::chunk_all(ChunkerParams::default(), data.clone()).len())
+    });
+    g.bench_function("fastcdc_default_64MiB_in_64KiB_pieces", |b| {
+        b.iter(|| {
+            let mut ch = StreamChunker::new(ChunkerParams::default());
+            let mut n = 0;
+            let mut rest = data.clone();
+            while !rest.is_empty() {
+                let piece = rest.split_to(rest.len().min(64 << 10));
+                n += ch.push(piece).len();
+            }
+            n + ch.finish().len()
+        })
+    });
+    g.finish();
+}
+
+fn ids(c: &mut Criterion) {
+    let keys = common::keys();
+    let data = common::pseudo_random(CHUNK, 2);
+    let mut g = c.benchmark_group("chunk_id");
+    g.throughput(Throughput::Bytes(CHUNK as u64));
+    g.bench_function("keyed_blake3_1MiB", |b| {
+        b.iter(|| ChunkId::compute(&keys, &data))
+    });
+    g.finish();
+}
+
+fn seal_open(c: &mut Criterion) {
+    let keys = common::keys();
+    let inputs = [
+        ("incompressible", common::pseudo_random(CHUNK, 3)),
+        ("text_like", common::text_like(CHUNK, 4)),
+    ];
+    let mut g = c.benchmark_group("seal");
+    g.throughput(Throughput::Bytes(CHUNK as u64));
+    for (name, data) in &inputs {
+        let id = ChunkId::compute(&keys, data);
+        g.bench_with_input(
+            BenchmarkId::new("zstd3_aes256gcm_1MiB", name),
+            data,
+            |b, d| b.iter(|| seal_chunk(&keys, &id, d, 3).unwrap()),
+        );
+    }
+    g.finish();
+    let mut g = c.benchmark_group("open");
+    g.throughput(Throughput::Bytes(CHUNK as u64));
+    for (name, data) in &inputs {
+        let id = ChunkId::compute(&keys, data);
+        let s = seal_chunk(&keys, &id, data, 3).unwrap();
+        println!(
+            "{name}: sealed {} -> {} bytes ({:?})",
+            data.len(),
+            s.bytes.len(),
+            s.compression
+        );
+        g.bench_with_input(BenchmarkId::new("1MiB", name), &s, |b, s| {
+            b.iter(|| open_chunk(&keys, &id, &s.bytes, s.compression, s.plain_len).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// The building blocks alone, to show what limits seal and open.
+fn primitives(c: &mut Criterion) {
+    use aes_gcm::aead::AeadInOut;
+    use aes_gcm::{Aes256Gcm, KeyInit};
+    let random = common::pseudo_random(CHUNK, 5);
+    let text = common::text_like(CHUNK, 6);
+    let mut g = c.benchmark_group("primitives");
+    g.throughput(Throughput::Bytes(CHUNK as u64));
+    let cipher = Aes256Gcm::new(&[7u8; 32].into());
+    let mut buf = random.clone();
+    g.bench_function("aes256gcm_encrypt_in_place_1MiB", |b| {
+        b.iter(|| {
+            cipher
+                .encrypt_inout_detached(&[0u8; 12].into(), b"", buf.as_mut_slice().into())
+                .unwrap()
+        })
+    });
+    g.bench_function("memcpy_1MiB", |b| b.iter(|| random.to_vec()));
+    let mut out = vec![0u8; CHUNK];
+    for (name, data) in [("incompressible", &random), ("text_like", &text)] {
+        g.bench_with_input(BenchmarkId::new("zstd3_compress_1MiB", name), data, |b, d| {
+            b.iter(|| zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 3).is_ok())
+        });
+        g.bench_with_input(BenchmarkId::new("zstd1_compress_1MiB", name), data, |b, d| {
+            b.iter(|| zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 1).is_ok())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, chunking, ids, seal_open, primitives);
+criterion_main!(benches);
