@@ -99,12 +99,24 @@ fn primitives(c: &mut Criterion) {
     g.bench_function("memcpy_1MiB", |b| b.iter(|| random.to_vec()));
     let mut out = vec![0u8; CHUNK];
     for (name, data) in [("incompressible", &random), ("text_like", &text)] {
-        g.bench_with_input(BenchmarkId::new("zstd3_compress_1MiB", name), data, |b, d| {
-            b.iter(|| zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 3).is_ok())
-        });
-        g.bench_with_input(BenchmarkId::new("zstd1_compress_1MiB", name), data, |b, d| {
-            b.iter(|| zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 1).is_ok())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("zstd3_compress_1MiB", name),
+            data,
+            |b, d| {
+                b.iter(|| {
+                    zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 3).is_ok()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("zstd1_compress_1MiB", name),
+            data,
+            |b, d| {
+                b.iter(|| {
+                    zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 1).is_ok()
+                })
+            },
+        );
     }
     g.finish();
 }

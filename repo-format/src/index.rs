@@ -95,17 +95,23 @@ impl IndexSegment {
     /// Authenticates and parses a segment.
     pub fn decode(keys: &Keys, bytes: &[u8]) -> Result<Self> {
         let plain = envelope::open(keys.metadata_key(), Purpose::IndexSegment, &[], bytes)?;
-        let mut r = Reader::new(&plain, SEGMENT);
-        check_version(SEGMENT, r.u8()?, SEGMENT_VERSION)?;
-        let count = r.count(SEGMENT_ENTRY_LEN)?;
-        let mut entries = Vec::with_capacity(count);
-        for _ in 0..count {
-            let id = ChunkId(r.array()?);
-            entries.push(read_body(&mut r, id)?);
-        }
-        r.finish()?;
-        Ok(Self { entries })
+        decode_segment_plain(&plain)
     }
+}
+
+/// Parses a decrypted segment (exposed for fuzzing the layer under the encryption).
+#[doc(hidden)]
+pub fn decode_segment_plain(plain: &[u8]) -> Result<IndexSegment> {
+    let mut r = Reader::new(plain, SEGMENT);
+    check_version(SEGMENT, r.u8()?, SEGMENT_VERSION)?;
+    let count = r.count(SEGMENT_ENTRY_LEN)?;
+    let mut entries = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = ChunkId(r.array()?);
+        entries.push(read_body(&mut r, id)?);
+    }
+    r.finish()?;
+    Ok(IndexSegment { entries })
 }
 
 /// [`IndexSegment::encode`] with a caller-chosen random source (golden files).

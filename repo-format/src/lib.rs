@@ -43,11 +43,13 @@ pub mod testing {
     pub use crate::random::{DeterministicRandom, RandomSource};
 
     pub use crate::config::new_config_with_random as config_with_random;
+    pub use crate::index::decode_segment_plain as index_segment_decode_plain;
     pub use crate::index::encode_segment_with_random as index_segment_encode_with_random;
     pub use crate::keys::master_key_with_random;
     pub use crate::keyslot::wrap_with_random as key_slot_wrap_with_random;
     pub use crate::manifest::encode_with_random as manifest_encode_with_random;
     pub use crate::metadata::seal_metadata_with_random;
+    pub use crate::pack::decode_header_plain as pack_header_decode_plain;
     pub use crate::pack::finish_with_random as pack_finish_with_random;
     pub use crate::seal::seal_chunk_with_random;
 }

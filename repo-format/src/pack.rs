@@ -164,6 +164,12 @@ fn encode_header(data_len: u64, entries: &[PackEntry]) -> Vec<u8> {
     w.into_inner()
 }
 
+/// Parses a decrypted pack header (exposed for fuzzing the layer under the encryption).
+#[doc(hidden)]
+pub fn decode_header_plain(plain: &[u8]) -> Result<Vec<PackEntry>> {
+    decode_header(plain).map(|(_, entries)| entries)
+}
+
 fn decode_header(plain: &[u8]) -> Result<(u64, Vec<PackEntry>)> {
     let mut r = Reader::new(plain, STRUCTURE);
     check_version(STRUCTURE, r.u8()?, HEADER_VERSION)?;

@@ -1,6 +1,8 @@
 //! Sealing one chunk: zstd (kept raw when it saves too little), then AES-256-GCM under the
 //! data key with the chunk id, compression and plain length as associated data.
 
+use std::cell::RefCell;
+
 use bytes::Bytes;
 
 use crate::envelope::{self, HEADER_LEN, OVERHEAD, Purpose};
@@ -121,6 +123,15 @@ pub fn seal_chunk_with_random(
     })
 }
 
+thread_local! {
+    // A zstd context is megabytes of tables; building one per 1 MiB chunk costs more than a
+    // tenth of the compression itself, so each thread keeps one.
+    static COMPRESSOR: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
 /// Appends a zstd frame of `plaintext` to `buf` if it fits in `limit` bytes; false otherwise.
 fn compress_into(plaintext: &[u8], level: i32, limit: usize, buf: &mut Vec<u8>) -> Result<bool> {
     if limit == 0 {
@@ -128,19 +139,47 @@ fn compress_into(plaintext: &[u8], level: i32, limit: usize, buf: &mut Vec<u8>) 
     }
     let start = buf.len();
     buf.resize(start + limit, 0);
-    match zstd::bulk::compress_to_buffer(plaintext, &mut buf[start..], level) {
-        Ok(n) => {
-            buf.truncate(start + n);
-            Ok(true)
+    let written = COMPRESSOR.with_borrow_mut(|slot| {
+        if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+            *slot = zstd::bulk::Compressor::new(level).ok().map(|c| (level, c));
         }
+        let (_, compressor) = slot.as_mut()?;
         // zstd fails with "destination too small" when the frame would exceed `limit`, the
         // "not worth it" case; any other failure also just means "store raw", which is
         // always valid.
-        Err(_) => {
+        compressor
+            .compress_to_buffer(plaintext, &mut buf[start..])
+            .ok()
+    });
+    match written {
+        Some(n) => {
+            buf.truncate(start + n);
+            Ok(true)
+        }
+        None => {
             buf.truncate(start);
             Ok(false)
         }
     }
+}
+
+fn decompress(payload: &[u8], expected: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(expected);
+    DECOMPRESSOR.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            *slot = Some(
+                zstd::bulk::Decompressor::new()
+                    .map_err(|e| Error::Compression(format!("context: {e}")))?,
+            );
+        }
+        match slot.as_mut() {
+            Some(d) => d
+                .decompress_to_buffer(payload, &mut out)
+                .map_err(|e| Error::Compression(format!("decompression failed: {e}"))),
+            None => Err(Error::Compression("no decompression context".into())),
+        }
+    })?;
+    Ok(out)
 }
 
 /// Authenticates, decrypts and decompresses one chunk sealed by [`seal_chunk`].
@@ -170,11 +209,8 @@ pub fn open_chunk(
     match compression {
         Compression::None => Ok(Bytes::from(payload)),
         Compression::Zstd => {
-            let mut out = Vec::with_capacity(expected);
-            let n = zstd::bulk::Decompressor::new()
-                .and_then(|mut d| d.decompress_to_buffer(&payload, &mut out))
-                .map_err(|e| Error::Compression(format!("decompression failed: {e}")))?;
-            if n != expected {
+            let out = decompress(&payload, expected)?;
+            if out.len() != expected {
                 return Err(Error::Malformed {
                     structure: STRUCTURE,
                     reason: "decompressed length does not match the recorded plain length",
