@@ -190,13 +190,26 @@ impl Manifest {
     }
 
     /// The plain form sealed under the metadata key (the AES-GCM tag is the checksum).
+    /// Same as [`Manifest::encode_bound`] with an empty context.
     pub fn encode(&self, keys: &Keys) -> Result<Vec<u8>> {
-        encode_with_random(self, keys, &mut OsRandom)
+        self.encode_bound(keys, &[])
     }
 
     /// Authenticates and parses [`Manifest::encode`] output.
     pub fn decode(keys: &Keys, b: &[u8]) -> Result<Self> {
-        let plain = envelope::open(keys.metadata_key(), Purpose::Manifest, &[], b)?;
+        Self::decode_bound(keys, &[], b)
+    }
+
+    /// Sealed and bound to `context` (e.g. bucket, key and version id): it then opens only
+    /// with the same context, so whoever holds the storage cannot swap two objects'
+    /// manifests without detection.
+    pub fn encode_bound(&self, keys: &Keys, context: &[u8]) -> Result<Vec<u8>> {
+        encode_with_random(self, keys, context, &mut OsRandom)
+    }
+
+    /// Authenticates and parses [`Manifest::encode_bound`] output for `context`.
+    pub fn decode_bound(keys: &Keys, context: &[u8], b: &[u8]) -> Result<Self> {
+        let plain = envelope::open(keys.metadata_key(), Purpose::Manifest, context, b)?;
         Self::decode_plain(&plain)
     }
 }
@@ -206,12 +219,13 @@ impl Manifest {
 pub fn encode_with_random(
     manifest: &Manifest,
     keys: &Keys,
+    context: &[u8],
     rng: &mut dyn RandomSource,
 ) -> Result<Vec<u8>> {
     envelope::seal(
         keys.metadata_key(),
         Purpose::Manifest,
-        &[],
+        context,
         &manifest.encode_plain(),
         rng,
     )
@@ -256,6 +270,13 @@ mod tests {
             Manifest::decode(&keys, &m.encode(&keys).unwrap()).unwrap(),
             m
         );
+        let bound = m.encode_bound(&keys, b"bucket/key/v1").unwrap();
+        assert_eq!(
+            Manifest::decode_bound(&keys, b"bucket/key/v1", &bound).unwrap(),
+            m
+        );
+        assert!(Manifest::decode_bound(&keys, b"bucket/key/v2", &bound).is_err());
+        assert!(Manifest::decode(&keys, &bound).is_err());
         let d = Manifest::default();
         assert_eq!(Manifest::decode_plain(&d.encode_plain()).unwrap(), d);
     }

@@ -191,9 +191,16 @@ fn manifest() {
     let stored = golden("manifest_plain.bin", &m.encode_plain());
     assert_eq!(Manifest::decode_plain(&stored).unwrap(), m);
     let sealed =
-        testing::manifest_encode_with_random(&m, &keys, &mut DeterministicRandom::new(6)).unwrap();
+        testing::manifest_encode_with_random(&m, &keys, &[], &mut DeterministicRandom::new(6))
+            .unwrap();
     let stored = golden("manifest.bin", &sealed);
     assert_eq!(Manifest::decode(&keys, &stored).unwrap(), m);
+    let context = b"golden-bucket\0backups/db.tar\0version-1";
+    let sealed =
+        testing::manifest_encode_with_random(&m, &keys, context, &mut DeterministicRandom::new(10))
+            .unwrap();
+    let stored = golden("manifest_bound.bin", &sealed);
+    assert_eq!(Manifest::decode_bound(&keys, context, &stored).unwrap(), m);
 }
 
 #[test]
