@@ -14,15 +14,15 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = Cofferd(tmp_path_factory.mktemp("cofferd"))
+def server(tmp_path_factory, request):
+    s = Cofferd(tmp_path_factory.mktemp(f"cofferd-{request.module.__name__}"))
     yield s
     s.kill()
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cofferd-tls")
+def tls_server(tmp_path_factory, request):
+    root = tmp_path_factory.mktemp(f"cofferd-tls-{request.module.__name__}")
     s = Cofferd(root, tls=self_signed_cert(root / "tls"))
     yield s
     s.kill()
@@ -53,3 +53,15 @@ def bucket(s3, request):
 @pytest.fixture
 def tls_bucket(s3_tls, request):
     return _fresh_bucket(s3_tls, request)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, attach the end of the server's log to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for name in ("server", "tls_server"):
+            srv = item.funcargs.get(name)
+            if srv is not None:
+                report.sections.append((f"cofferd log ({name}, {srv.stderr_path})", srv.log_tail(4000)))
