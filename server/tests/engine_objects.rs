@@ -527,3 +527,38 @@ async fn clock_speedup() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert!(e.now() - t0 >= time::Duration::hours(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_puts_of_the_same_new_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path()).await;
+    e.create_bucket("bkt").unwrap();
+    let payload = std::sync::Arc::new(data(2 << 20, 20));
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (e, payload) = (e.clone(), payload.clone());
+        tasks.push(tokio::spawn(async move {
+            put(&e, "bkt", &format!("k{i}"), &payload).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().etag, md5_hex(&payload));
+    }
+    for i in 0..8 {
+        assert!(get(&e, "bkt", &format!("k{i}")).await.unwrap() == *payload);
+    }
+    let s = e.stats().unwrap();
+    assert_eq!(
+        s.chunks_indexed, s.chunks_referenced,
+        "one index entry per distinct chunk"
+    );
+    assert_eq!(
+        s.chunks_indexed as usize,
+        cut_points(small_chunker(), &payload).len() + 1
+    );
+    for i in 0..8 {
+        e.delete_object("bkt", &format!("k{i}"), None).unwrap();
+    }
+    let s = e.stats().unwrap();
+    assert_eq!((s.chunks_referenced, s.live_bytes), (0, 0));
+}

@@ -86,7 +86,7 @@ pub(crate) fn create(
     let info = {
         bucket_versioning_rw(&txn, bucket)?;
         let seq = meta::next_seq(&txn, now_us)?;
-        let upload_id = version_id::format(seq, version_id::random_part());
+        let upload_id = version_id::format_upload(seq, version_id::random_part());
         let rec = UploadRecord {
             initiated_us: now_us,
             checksum_algorithm,

@@ -1,5 +1,5 @@
-//! Version and upload ids: 32 lowercase hex characters, `!seq` then 64 random
-//! bits. Opaque and URL-safe for clients; for the engine the first half is the
+//! Version and upload ids: 32 lowercase hex characters, `!seq` (`seq` for
+//! uploads) then 64 random bits. Opaque and URL-safe for clients; for the engine the first half is the
 //! inverted sequence number, so string order is newest first and an id maps
 //! straight to its table key.
 
@@ -7,7 +7,13 @@ pub(crate) fn format(seq: u64, rand: u64) -> String {
     format!("{:016x}{:016x}", !seq, rand)
 }
 
-/// `(seq, rand)` of a well-formed id.
+/// An upload id: like a version id but with `seq` not inverted, because S3
+/// lists the uploads of one key oldest first.
+pub(crate) fn format_upload(seq: u64, rand: u64) -> String {
+    format!("{seq:016x}{rand:016x}")
+}
+
+/// `(seq, rand)` of a well-formed version id (for an upload id, only the shape counts).
 pub(crate) fn parse(s: &str) -> Option<(u64, u64)> {
     if s.len() != 32 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
