@@ -1,3 +1,92 @@
-//! cofferd, the Coffer daemon.
+//! cofferd, the Coffer daemon: reads the configuration, opens (or on first
+//! start creates) the repository, prints the start-up lines harnesses parse
+//! (docs/configuration.md), and serves S3 until SIGTERM/SIGINT.
 
-fn main() {}
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use coffer_server::config::{Cli, Config};
+use coffer_server::engine::{Engine, InitReport};
+use coffer_server::listener::Listener;
+use coffer_server::s3::build_service;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(&cli, &|name| std::env::var(name).ok()).context("configuration")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(config.log_filter()).context("log filter")?,
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(run(config))
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    // Bind first: a busy port should not leave a freshly created repository behind.
+    let listener = Listener::bind(&config).await?;
+    let (engine, init) = Engine::open(config.engine_options())
+        .await
+        .with_context(|| format!("opening the repository in {}", config.data_dir.display()))?;
+    if let Some(init) = init {
+        print_first_start(&init)?;
+    }
+    let service = build_service(Arc::new(engine), &config.s3_options());
+    say(&format!("coffer: S3 listening on {}", listener.url()))?;
+    tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir.display(), "cofferd started");
+    listener.serve(service, shutdown_signal()).await;
+    tracing::info!("cofferd stopped");
+    Ok(())
+}
+
+/// Printed once, on the start that created the repository; never again.
+fn print_first_start(init: &InitReport) -> anyhow::Result<()> {
+    say(&format!(
+        "coffer: initialised a new repository in {}\n\
+         coffer: master key file {} — BACK IT UP: without it nothing stored can be read\n\
+         coffer: root access key id: {}\n\
+         coffer: root secret access key: {}",
+        init.data_dir.display(),
+        init.master_key_file.display(),
+        init.root_access_key,
+        init.root_secret_key
+    ))
+}
+
+/// Start-up lines go to stdout, flushed at once: a harness waits for them.
+fn say(lines: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{lines}").context("writing to stdout")?;
+    out.flush().context("writing to stdout")
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops cofferd");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown signal received");
+}

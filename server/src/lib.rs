@@ -1,0 +1,8 @@
+//! `coffer-server`: the Coffer daemon as a library, so tests and the bench can
+//! drive it in-process; `cofferd` (src/main.rs) is a thin binary over it.
+
+pub mod backend;
+pub mod config;
+pub mod engine;
+pub mod listener;
+pub mod s3;
