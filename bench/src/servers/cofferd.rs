@@ -1,0 +1,73 @@
+//! Starts `cofferd` with default settings (dedup + zstd + AES-GCM) on a fresh data dir,
+//! port 0, and reads the bound port from its "S3 listening on" stdout line.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use super::{RunningServer, ServerError, ServerKind, spawn};
+use crate::s3_client::Endpoint;
+use crate::sigv4::Credentials;
+
+const ACCESS_KEY: &str = "COFFERBENCHROOTKEY01";
+const SECRET_KEY: &str = "coffer-bench-root-secret-key-0123456789ab";
+const LISTENING: &str = "coffer: S3 listening on http://";
+
+pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
+    let data = dir.join("data");
+    let log = dir.join("cofferd.log");
+    let mut cmd = Command::new(binary);
+    cmd.arg("--data-dir")
+        .arg(&data)
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .env("COFFER_ROOT_ACCESS_KEY", ACCESS_KEY)
+        .env("COFFER_ROOT_SECRET_KEY", SECRET_KEY)
+        .env("COFFER_LOG", "warn")
+        .env_remove("COFFER_CONFIG")
+        .env_remove("COFFER_DATA_DIR")
+        .env_remove("COFFER_LISTEN");
+    let mut child = spawn(cmd, &log, true)?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| ServerError::Startup("cofferd stdout not piped".into()))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix(LISTENING) {
+                return rest.trim().trim_end_matches('/').parse().ok();
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| {
+        ServerError::Startup(format!(
+            "cofferd printed no `{LISTENING}PORT` line; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        ))
+    })?;
+    // Keep reading stdout so cofferd never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(RunningServer {
+        kind: ServerKind::Coffer,
+        endpoint: Arc::new(Endpoint {
+            addr,
+            creds: Credentials {
+                access_key: ACCESS_KEY.into(),
+                secret_key: SECRET_KEY.into(),
+                region: "us-east-1".into(),
+            },
+        }),
+        data_dirs: vec![data],
+        stores_on_disk: true,
+        child,
+        log,
+    })
+}
