@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
-use crate::s3::LabelSlot;
+use crate::s3::{LabelSlot, with_default_message};
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -325,6 +325,12 @@ impl hyper::service::Service<Request<Incoming>> for Logged {
                 body = s3s::Body::empty();
                 parts.headers.remove(http::header::CONTENT_LENGTH);
                 parts.headers.remove(http::header::CONTENT_TYPE);
+            }
+            if (parts.status.is_client_error() || parts.status.is_server_error())
+                && let Some(filled) = body.bytes().as_deref().and_then(with_default_message)
+            {
+                body = s3s::Body::from(filled);
+                parts.headers.remove(http::header::CONTENT_LENGTH);
             }
             record.status = parts.status.as_u16();
             Ok(Response::from_parts(

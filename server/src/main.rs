@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
     // Bind first: a busy port should not leave a freshly created repository behind.
     let listener = Listener::bind(&config).await?;
     let (engine, init) = Engine::open(config.engine_options())
@@ -41,7 +42,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let service = build_service(Arc::new(engine), &config.s3_options());
     say(&format!("coffer: S3 listening on {}", listener.url()))?;
     tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir.display(), "cofferd started");
-    listener.serve(service, shutdown_signal()).await;
+    listener.serve(service, shutdown).await;
     tracing::info!("cofferd stopped");
     Ok(())
 }
@@ -67,26 +68,28 @@ fn say(lines: &str) -> anyhow::Result<()> {
     out.flush().context("writing to stdout")
 }
 
-async fn shutdown_signal() {
+/// Registers the handlers at once (a signal during start-up is not lost and
+/// does not kill the process half-initialised); the future completes on the
+/// first SIGTERM or SIGINT.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+        let mut term = signal(SignalKind::terminate()).context("watching SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("watching SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops cofferd");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+            tracing::info!("shutdown signal received");
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown signal received");
+        })
     }
-    tracing::info!("shutdown signal received");
 }

@@ -167,6 +167,61 @@ pub fn xml_headers() -> HeaderMap {
     headers
 }
 
+/// The message S3 sends with an error code, for errors s3s raises itself
+/// (signature checks, request parsing) without one: clients show the message,
+/// and "Unknown" helps nobody.
+pub fn default_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        }
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "AccessDenied" => "Access Denied",
+        "RequestTimeTooSkewed" => {
+            "The difference between the request time and the server's time is too large."
+        }
+        "InvalidBucketName" => "The specified bucket is not valid.",
+        "KeyTooLongError" => "Your key is too long",
+        "MalformedXML" => {
+            "The XML you provided was not well-formed or did not validate against our published schema"
+        }
+        "InvalidURI" => "Couldn't parse the specified URI.",
+        "MissingContentLength" => "You must provide the Content-Length HTTP header.",
+        "MissingRequestBodyError" => "Request Body is empty",
+        "MethodNotAllowed" => "The specified method is not allowed against this resource.",
+        "NotImplemented" => "A header you provided implies functionality that is not implemented",
+        "InvalidArgument" => "Invalid Argument",
+        "InvalidRequest" => "Invalid Request",
+        "IncompleteBody" => {
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        }
+        "EntityTooLarge" => "Your proposed upload exceeds the maximum allowed object size.",
+        "MaxMessageLengthExceeded" => "Your request was too big.",
+        "InternalError" => "We encountered an internal error. Please try again.",
+        _ => return None,
+    })
+}
+
+/// Adds the default `<Message>` to an error document that has none.
+pub fn with_default_message(body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?;
+    if text.contains("<Message>") {
+        return None;
+    }
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    let message = default_message(&text[start..end])?;
+    let insert_at = end + "</Code>".len();
+    Some(
+        format!(
+            "{}<Message>{message}</Message>{}",
+            &text[..insert_at],
+            &text[insert_at..]
+        )
+        .into_bytes(),
+    )
+}
+
 pub type S3Outcome<T> = Result<T, S3Error>;
 
 /// `?`-friendly conversion for engine results.
@@ -286,6 +341,21 @@ mod tests {
         });
         assert_eq!(by_id.code(), &S3ErrorCode::MethodNotAllowed);
         assert_eq!(by_id.status_code().map(|s| s.as_u16()), Some(405));
+    }
+
+    #[test]
+    fn messages_are_added_where_s3s_left_none() {
+        let bare = br#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code></Error>"#;
+        let filled = String::from_utf8(with_default_message(bare).unwrap()).unwrap();
+        assert!(
+            filled.contains("<Code>SignatureDoesNotMatch</Code><Message>The request signature"),
+            "{filled}"
+        );
+        assert!(filled.ends_with("</Message></Error>"));
+        let has = b"<Error><Code>NoSuchKey</Code><Message>x</Message></Error>";
+        assert!(with_default_message(has).is_none());
+        assert!(with_default_message(b"<Error><Code>SomethingElse</Code></Error>").is_none());
+        assert!(with_default_message(b"not xml").is_none());
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 pub use self::auth::{CofferAccess, CofferAuth, Label, LabelSlot};
+pub use self::error::with_default_message;
 pub use self::host::DomainHost;
 use crate::engine::Engine;
 
