@@ -96,6 +96,19 @@ async fn group_readable_key_file_is_refused() {
 }
 
 #[tokio::test]
+async fn lost_metadata_with_packs_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let e = open(dir.path()).await;
+        e.create_bucket("bkt").unwrap();
+        put(&e, "bkt", "k", b"data").await;
+    }
+    std::fs::remove_file(dir.path().join("meta.redb")).unwrap();
+    let r = Engine::open(options(dir.path(), small_chunker())).await;
+    assert!(r.is_err(), "must not start empty over existing packs");
+}
+
+#[tokio::test]
 async fn buckets() {
     let dir = tempfile::tempdir().unwrap();
     let e = open(dir.path()).await;

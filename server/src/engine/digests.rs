@@ -4,9 +4,11 @@
 //! blocking thread fed the same `Bytes` buffers the chunker gets (cheap
 //! reference-counted clones, no copies) through a bounded channel.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use md5::Digest as _;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::types::{ChecksumAlgorithm, Digests};
@@ -111,22 +113,46 @@ impl BodyHasher {
     }
 }
 
-/// Buffers in flight between the body and the hashing thread.
-const HASH_QUEUE: usize = 64;
+/// Bytes queued between the body and the hashing thread. The buffers are
+/// shared with the chunker, so this bounds how far hashing may lag behind
+/// (and so the memory a PUT pins) rather than adding copies.
+const HASH_QUEUE_BYTES: usize = 8 << 20;
 
-/// A hashing thread and the sender that feeds it.
+/// Feeds a hashing thread; waits when it lags more than [`HASH_QUEUE_BYTES`].
+#[derive(Debug, Clone)]
+pub(crate) struct HashFeed {
+    tx: mpsc::UnboundedSender<(Bytes, tokio::sync::OwnedSemaphorePermit)>,
+    budget: Arc<Semaphore>,
+}
+
+impl HashFeed {
+    /// Queues `buf` for hashing. Errors only when the hashing thread is gone,
+    /// which the join of its handle reports.
+    pub async fn send(&self, buf: Bytes) {
+        // A buffer larger than the whole budget takes all of it.
+        let want = u32::try_from(buf.len().clamp(1, HASH_QUEUE_BYTES)).unwrap_or(u32::MAX);
+        let Ok(permit) = self.budget.clone().acquire_many_owned(want).await else {
+            return;
+        };
+        let _ = self.tx.send((buf, permit));
+    }
+}
+
+/// A hashing thread and the feed that drives it.
 pub(crate) fn spawn_hasher(
     algorithms: &[ChecksumAlgorithm],
-) -> (mpsc::Sender<Bytes>, tokio::task::JoinHandle<Digests>) {
-    let (tx, mut rx) = mpsc::channel::<Bytes>(HASH_QUEUE);
+) -> (HashFeed, tokio::task::JoinHandle<Digests>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Bytes, tokio::sync::OwnedSemaphorePermit)>();
+    let budget = Arc::new(Semaphore::new(HASH_QUEUE_BYTES));
     let mut hasher = BodyHasher::new(algorithms);
     let handle = tokio::task::spawn_blocking(move || {
-        while let Some(buf) = rx.blocking_recv() {
+        while let Some((buf, permit)) = rx.blocking_recv() {
             hasher.update(&buf);
+            drop(permit);
         }
         hasher.finish()
     });
-    (tx, handle)
+    (HashFeed { tx, budget }, handle)
 }
 
 /// Checksum of `data` in one go.

@@ -206,8 +206,7 @@ pub(crate) async fn ingest(
         };
         async move {
             if let Ok(buf) = &item {
-                // A send error means the hasher is gone; the join below reports it.
-                let _ = tx.send(buf.clone()).await;
+                tx.send(buf.clone()).await;
             }
             item
         }
@@ -269,11 +268,18 @@ pub(crate) async fn ingest(
         return Err(e);
     }
 
-    let digests = match hasher.await {
-        Ok(d) => d,
-        Err(e) => {
+    // MD5 usually trails the pipeline: make the last pack durable meanwhile.
+    // If the verification below fails, that pack is deleted again.
+    let (digests, finished) = tokio::join!(hasher, packer.finish_current());
+    let digests = match (digests, finished) {
+        (Ok(d), Ok(())) => d,
+        (Err(e), _) => {
             packer.discard().await;
             return Err(EngineError::Internal(format!("hash task failed: {e}")));
+        }
+        (_, Err(e)) => {
+            packer.discard().await;
+            return Err(e);
         }
     };
     let checked = if expected_size.is_some_and(|n| n != digests.size) || digests.size != offset {
@@ -284,10 +290,6 @@ pub(crate) async fn ingest(
         Ok(())
     };
     if let Err(e) = checked {
-        packer.discard().await;
-        return Err(e);
-    }
-    if let Err(e) = packer.finish_current().await {
         packer.discard().await;
         return Err(e);
     }

@@ -54,6 +54,21 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> EngineResult<()> {
     sync_dir(dir)
 }
 
+/// Whether a pack directory holds any pack (fan-out directories with files).
+fn holds_packs(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let fan_out = name.len() == 2
+            && name
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
+        fan_out && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
+    })
+}
+
 /// What `open_dir` found or created.
 pub(crate) struct Opened {
     pub keys: Keys,
@@ -96,6 +111,14 @@ pub(crate) fn open_dir(
         return Err(EngineError::Internal(format!(
             "{} is missing",
             config_path.display()
+        )));
+    } else if !meta_path.exists() && holds_packs(&data_dir.join(PACKS_DIR)) {
+        // Starting on an empty metadata store would hide every stored object
+        // (and a later gc would treat their packs as garbage).
+        return Err(EngineError::Internal(format!(
+            "{} is missing but packs exist; restore it from a backup \
+             (rebuilding from packs is not implemented yet)",
+            meta_path.display()
         )));
     }
 

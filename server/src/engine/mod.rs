@@ -8,6 +8,7 @@
 
 mod bucket_name;
 mod clock;
+mod committer;
 mod digests;
 pub mod error;
 mod ingest;
@@ -80,7 +81,9 @@ pub struct Engine {
 
 /// Shared state behind an [`Engine`].
 pub(crate) struct Inner {
-    pub db: redb::Database,
+    pub db: Arc<redb::Database>,
+    /// Group commit of PUT-path metadata writes.
+    pub committer: committer::Committer,
     pub keys: Keys,
     pub config: RepoConfig,
     pub zstd_level: i32,
@@ -134,8 +137,10 @@ impl Engine {
         } else {
             opts.seal_threads
         };
+        let db = Arc::new(opened.db);
         let inner = Arc::new(Inner {
-            db: opened.db,
+            committer: committer::Committer::start(db.clone())?,
+            db,
             keys: opened.keys,
             config: opened.config,
             zstd_level: opts.zstd_level,

@@ -9,12 +9,15 @@ use coffer_repo::{ChunkRef, Manifest};
 use md5::Digest as _;
 use redb::{ReadableTable, WriteTransaction};
 
+use crate::engine::clock::Clock;
+use crate::engine::committer::JobResult;
 use crate::engine::digests::{checksum_of, combine_crcs};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
 use crate::engine::meta::keys::{part_key, upload_key};
 use crate::engine::meta::records::{PartRecord, UploadRecord, micros, time_from_micros};
 use crate::engine::meta::{self, ChunkBook, MetaContext, PARTS, UPLOADS};
+use crate::engine::objects::soft_if_missing;
 use crate::engine::objects::{
     bucket_versioning_ro, bucket_versioning_rw, check_key, manifest_of, object_info, store_version,
 };
@@ -161,52 +164,76 @@ fn remove_parts(
     Ok(())
 }
 
-fn commit_part(
-    inner: &Inner,
+/// Within a group transaction: the part's packs, references and record.
+#[allow(clippy::too_many_arguments)]
+fn apply_part(
+    txn: &WriteTransaction,
+    clock: &Clock,
     bucket: &str,
     key: &str,
     upload_id: &str,
     part_number: u32,
     manifest: Manifest,
     packs: &[NewPack],
-) -> EngineResult<PartInfo> {
-    let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin upload part")?;
-    let info = {
-        {
-            let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-            get_upload(&uploads, bucket, key, upload_id)?;
-        }
-        let mut book = ChunkBook::open(&txn, now_us)?;
-        for p in packs {
-            book.add_pack(p.id, p.size, &p.entries)?;
-        }
-        for c in &manifest.chunks {
-            book.incref(&c.id)?;
-        }
-        let rec = PartRecord {
-            mtime_us: now_us,
-            manifest,
-        };
-        let mut parts = txn.open_table(PARTS).ctx("open parts")?;
-        let k = part_key(upload_id, part_number);
-        let old = match parts
-            .insert(k.as_slice(), rec.encode().as_slice())
-            .ctx("insert part")?
-        {
-            Some(v) => Some(PartRecord::decode(v.value())?),
-            None => None,
-        };
-        if let Some(old) = old {
-            for c in &old.manifest.chunks {
-                book.decref(&c.id)?;
-            }
-        }
-        book.flush()?;
-        part_info(part_number, &rec)
+) -> JobResult<PartInfo> {
+    let found = {
+        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+        soft_if_missing(get_upload(&uploads, bucket, key, upload_id))?
     };
-    txn.commit().ctx("commit upload part")?;
-    Ok(info)
+    if let Err(soft) = found {
+        return Ok(Err(soft));
+    }
+    let now_us = micros(clock.now());
+    let mut book = ChunkBook::open(txn, now_us)?;
+    for p in packs {
+        book.add_pack(p.id, p.size, &p.entries)?;
+    }
+    for c in &manifest.chunks {
+        book.incref(&c.id)?;
+    }
+    let rec = PartRecord {
+        mtime_us: now_us,
+        manifest,
+    };
+    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
+    let k = part_key(upload_id, part_number);
+    let old = match parts
+        .insert(k.as_slice(), rec.encode().as_slice())
+        .ctx("insert part")?
+    {
+        Some(v) => Some(PartRecord::decode(v.value())?),
+        None => None,
+    };
+    if let Some(old) = old {
+        for c in &old.manifest.chunks {
+            book.decref(&c.id)?;
+        }
+    }
+    book.flush()?;
+    Ok(Ok(part_info(part_number, &rec)))
+}
+
+/// Commits a part through the group committer.
+#[allow(clippy::too_many_arguments)]
+async fn commit_part(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    manifest: Manifest,
+    packs: Vec<NewPack>,
+) -> EngineResult<PartInfo> {
+    let (clock, b, k, u) = (
+        inner.clock.clone(),
+        bucket.to_owned(),
+        key.to_owned(),
+        upload_id.to_owned(),
+    );
+    inner
+        .committer
+        .submit(move |txn| apply_part(txn, &clock, &b, &k, &u, part_number, manifest, &packs))
+        .await
 }
 
 /// Algorithms to compute for a part: what the client asked for plus the upload's own.
@@ -245,13 +272,7 @@ async fn put_part(
         ..Manifest::default()
     };
     let packs = ing.packs.clone();
-    let (i2, b2, k2, u2) = (
-        inner.clone(),
-        bucket.to_owned(),
-        key.to_owned(),
-        upload_id.to_owned(),
-    );
-    match blocking(move || commit_part(&i2, &b2, &k2, &u2, part_number, manifest, &packs)).await {
+    match commit_part(inner, bucket, key, upload_id, part_number, manifest, packs).await {
         Ok(p) => Ok(p),
         Err(e) => {
             ing.discard(inner).await;
@@ -329,13 +350,16 @@ pub(crate) async fn upload_part_copy(
             chunks: src_manifest.chunks.clone(),
             ..Manifest::default()
         };
-        let (i2, b2, k2, u2) = (
-            inner.clone(),
-            bucket.to_owned(),
-            key.to_owned(),
-            upload_id.to_owned(),
-        );
-        return blocking(move || commit_part(&i2, &b2, &k2, &u2, part_number, manifest, &[])).await;
+        return commit_part(
+            inner,
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            manifest,
+            Vec::new(),
+        )
+        .await;
     }
     // A range or a multipart source: the part's MD5 must be computed, so the
     // bytes are read back and re-ingested; chunks already stored dedup.

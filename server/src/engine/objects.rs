@@ -13,6 +13,8 @@ use std::sync::Arc;
 use coffer_repo::Manifest;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
+use crate::engine::clock::Clock;
+use crate::engine::committer::JobResult;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
 use crate::engine::meta::keys::{object_key, version_key, versions_prefix};
@@ -24,7 +26,7 @@ use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
     VersioningState,
 };
-use crate::engine::{Inner, blocking, version_id};
+use crate::engine::{Inner, version_id};
 
 /// S3's limit on key length, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 1024;
@@ -382,43 +384,57 @@ pub(crate) fn store_version(
     Ok(rec)
 }
 
-/// One transaction: the new packs' index entries, the version, refcounts.
-pub(crate) fn commit_version(
-    inner: &Inner,
+/// Splits a lookup error into soft (the bucket is gone: nothing written,
+/// the batch goes on) and hard.
+pub(crate) fn soft_if_missing<T>(r: EngineResult<T>) -> JobResult<T> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(
+            e @ (EngineError::NoSuchBucket(_)
+            | EngineError::NoSuchUpload
+            | EngineError::NoSuchKey
+            | EngineError::NoSuchVersion),
+        ) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Within a group transaction: the new packs' index entries, the version, refcounts.
+pub(crate) fn apply_version(
+    txn: &WriteTransaction,
+    clock: &Clock,
     bucket: &str,
     key: &str,
     manifest: Manifest,
     packs: &[NewPack],
-) -> EngineResult<ObjectInfo> {
-    let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin put")?;
-    let info = {
-        let versioning = bucket_versioning_rw(&txn, bucket)?;
-        let mut book = ChunkBook::open(&txn, now_us)?;
-        for p in packs {
-            book.add_pack(p.id, p.size, &p.entries)?;
-        }
-        let rec = store_version(
-            &txn,
-            &mut book,
-            bucket,
-            key,
-            versioning,
-            now_us,
-            Some(manifest),
-            true,
-        )?;
-        book.flush()?;
-        object_info(
-            bucket,
-            key,
-            &rec,
-            true,
-            versioning != VersioningState::Unversioned,
-        )
+) -> JobResult<ObjectInfo> {
+    let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
+        Ok(v) => v,
+        Err(soft) => return Ok(Err(soft)),
     };
-    txn.commit().ctx("commit put")?;
-    Ok(info)
+    let now_us = micros(clock.now());
+    let mut book = ChunkBook::open(txn, now_us)?;
+    for p in packs {
+        book.add_pack(p.id, p.size, &p.entries)?;
+    }
+    let rec = store_version(
+        txn,
+        &mut book,
+        bucket,
+        key,
+        versioning,
+        now_us,
+        Some(manifest),
+        true,
+    )?;
+    book.flush()?;
+    Ok(Ok(object_info(
+        bucket,
+        key,
+        &rec,
+        true,
+        versioning != VersioningState::Unversioned,
+    )))
 }
 
 pub(crate) async fn put(
@@ -453,8 +469,12 @@ pub(crate) async fn put(
     };
     set_manifest_meta(&mut manifest, opts.meta);
     let packs = ing.packs.clone();
-    let (i2, b2, k2) = (inner.clone(), bucket.to_owned(), key.to_owned());
-    match blocking(move || commit_version(&i2, &b2, &k2, manifest, &packs)).await {
+    let (clock, b2, k2) = (inner.clock.clone(), bucket.to_owned(), key.to_owned());
+    let committed = inner
+        .committer
+        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &packs))
+        .await;
+    match committed {
         Ok(info) => Ok(info),
         Err(e) => {
             ing.discard(inner).await;
@@ -475,8 +495,15 @@ pub(crate) async fn copy(
     if let Some(m) = meta {
         set_manifest_meta(&mut manifest, m);
     }
-    let (i2, b2, k2) = (inner.clone(), dst_bucket.to_owned(), dst_key.to_owned());
-    blocking(move || commit_version(&i2, &b2, &k2, manifest, &[])).await
+    let (clock, b2, k2) = (
+        inner.clock.clone(),
+        dst_bucket.to_owned(),
+        dst_key.to_owned(),
+    );
+    inner
+        .committer
+        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &[]))
+        .await
 }
 
 pub(crate) fn delete(
