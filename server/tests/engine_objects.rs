@@ -575,3 +575,29 @@ async fn concurrent_puts_of_the_same_new_data() {
     let s = e.stats().unwrap();
     assert_eq!((s.chunks_referenced, s.live_bytes), (0, 0));
 }
+
+#[tokio::test]
+async fn delete_objects_in_one_transaction() {
+    use coffer_server::engine::VersionId;
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path()).await;
+    e.create_bucket("bkt").unwrap();
+    let mut items = Vec::new();
+    for i in 0..40 {
+        put(&e, "bkt", &format!("k{i}"), format!("value {i}").as_bytes()).await;
+        items.push((format!("k{i}"), None));
+    }
+    items.push(("never-existed".to_string(), None));
+    items.push(("k1".to_string(), Some(VersionId::Id("not-an-id".into()))));
+    let results = e.delete_objects("bkt", &items).unwrap();
+    assert_eq!(results.len(), items.len());
+    assert!(results[..41].iter().all(|r| r.is_ok()));
+    assert!(matches!(results[41], Err(EngineError::InvalidArgument(_))));
+    let s = e.stats().unwrap();
+    assert_eq!((s.versions, s.chunks_referenced), (0, 0));
+    assert!(matches!(
+        e.delete_objects("nobucket", &items),
+        Err(EngineError::NoSuchBucket(_))
+    ));
+    e.delete_bucket("bkt").unwrap();
+}

@@ -352,6 +352,17 @@ impl Engine {
         objects::delete(&self.inner, bucket, key, version)
     }
 
+    /// DeleteObjects: all deletions in one metadata transaction (one fsync);
+    /// one result per entry, in order. `Err` as a whole only when the bucket
+    /// does not exist or the transaction fails.
+    pub fn delete_objects(
+        &self,
+        bucket: &str,
+        items: &[(String, Option<VersionId>)],
+    ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
+        objects::delete_many(&self.inner, bucket, items)
+    }
+
     /// Copies a version by reference (no data is rewritten). `meta = None`
     /// keeps the source's metadata (directive COPY).
     pub async fn copy_object(

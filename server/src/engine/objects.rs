@@ -506,74 +506,117 @@ pub(crate) async fn copy(
         .await
 }
 
+/// Within a group transaction: one DeleteObject.
+pub(crate) fn apply_delete(
+    txn: &WriteTransaction,
+    clock: &Clock,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> JobResult<DeleteOutcome> {
+    if let Err(e) = check_key(key) {
+        return Ok(Err(e));
+    }
+    let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
+        Ok(v) => v,
+        Err(soft) => return Ok(Err(soft)),
+    };
+    // Resolve the version before writing anything, so a bad id is a soft error.
+    let target = match version {
+        Some(v) => {
+            let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+            match resolve_seq(&versions, &nulls, bucket, key, v) {
+                Ok(seq) => seq,
+                Err(e @ EngineError::InvalidArgument(_)) => return Ok(Err(e)),
+                Err(e) => return Err(e),
+            }
+        }
+        None => None,
+    };
+    let now_us = micros(clock.now());
+    let mut book = ChunkBook::open(txn, now_us)?;
+    let outcome = match version {
+        None if versioning == VersioningState::Unversioned => {
+            let seq = {
+                let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+                let v = nulls
+                    .get(object_key(bucket, key).as_slice())
+                    .ctx("read null version")?;
+                match v {
+                    Some(v) => Some(decode_seq(v.value())?),
+                    None => None,
+                }
+            };
+            if let Some(seq) = seq {
+                remove_version(txn, &mut book, bucket, key, seq)?;
+                refresh_live(txn, bucket, key)?;
+            }
+            DeleteOutcome {
+                version_id: None,
+                delete_marker: false,
+            }
+        }
+        None => {
+            let rec = store_version(txn, &mut book, bucket, key, versioning, now_us, None, false)?;
+            DeleteOutcome {
+                version_id: Some(rec.version_id()),
+                delete_marker: true,
+            }
+        }
+        // Deleting a version that does not exist succeeds (S3 answers 204).
+        Some(v) => match target {
+            None => DeleteOutcome {
+                version_id: Some(v.clone()),
+                delete_marker: false,
+            },
+            Some(seq) => {
+                let rec = remove_version(txn, &mut book, bucket, key, seq)?;
+                refresh_live(txn, bucket, key)?;
+                DeleteOutcome {
+                    version_id: Some(v.clone()),
+                    delete_marker: rec.is_some_and(|r| r.delete_marker),
+                }
+            }
+        },
+    };
+    book.flush()?;
+    Ok(Ok(outcome))
+}
+
 pub(crate) fn delete(
     inner: &Inner,
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
 ) -> EngineResult<DeleteOutcome> {
-    check_key(key)?;
-    let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin delete")?;
-    let outcome = {
-        let versioning = bucket_versioning_rw(&txn, bucket)?;
-        let mut book = ChunkBook::open(&txn, now_us)?;
-        let outcome = match version {
-            None if versioning == VersioningState::Unversioned => {
-                let seq = {
-                    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-                    let v = nulls
-                        .get(object_key(bucket, key).as_slice())
-                        .ctx("read null version")?;
-                    match v {
-                        Some(v) => Some(decode_seq(v.value())?),
-                        None => None,
-                    }
-                };
-                if let Some(seq) = seq {
-                    remove_version(&txn, &mut book, bucket, key, seq)?;
-                    refresh_live(&txn, bucket, key)?;
-                }
-                DeleteOutcome {
-                    version_id: None,
-                    delete_marker: false,
-                }
-            }
-            None => {
-                let rec = store_version(
-                    &txn, &mut book, bucket, key, versioning, now_us, None, false,
-                )?;
-                DeleteOutcome {
-                    version_id: Some(rec.version_id()),
-                    delete_marker: true,
-                }
-            }
-            Some(v) => {
-                let seq = {
-                    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-                    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-                    resolve_seq(&versions, &nulls, bucket, key, v)?
-                };
-                match seq {
-                    // Deleting a version that does not exist succeeds (S3 answers 204).
-                    None => DeleteOutcome {
-                        version_id: Some(v.clone()),
-                        delete_marker: false,
-                    },
-                    Some(seq) => {
-                        let rec = remove_version(&txn, &mut book, bucket, key, seq)?;
-                        refresh_live(&txn, bucket, key)?;
-                        DeleteOutcome {
-                            version_id: Some(v.clone()),
-                            delete_marker: rec.is_some_and(|r| r.delete_marker),
-                        }
-                    }
-                }
-            }
-        };
-        book.flush()?;
-        outcome
-    };
-    txn.commit().ctx("commit delete")?;
-    Ok(outcome)
+    let (clock, b, k, v) = (
+        inner.clock.clone(),
+        bucket.to_owned(),
+        key.to_owned(),
+        version.cloned(),
+    );
+    inner
+        .committer
+        .submit_blocking(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
+}
+
+/// DeleteObjects: every deletion in one transaction; one result per entry, in order.
+pub(crate) fn delete_many(
+    inner: &Inner,
+    bucket: &str,
+    items: &[(String, Option<VersionId>)],
+) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
+    let (clock, b, items) = (inner.clock.clone(), bucket.to_owned(), items.to_vec());
+    inner.committer.submit_blocking(move |txn| {
+        // A missing bucket fails the whole request, as S3 does.
+        if let Err(soft) = soft_if_missing(bucket_versioning_rw(txn, &b))? {
+            return Ok(Err(soft));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (key, version) in &items {
+            out.push(apply_delete(txn, &clock, &b, key, version.as_ref())?);
+        }
+        Ok(Ok(out))
+    })
 }
