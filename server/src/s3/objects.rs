@@ -243,15 +243,9 @@ pub async fn get_object(
         checksum_crc64nvme: sums.checksum_crc64nvme,
         checksum_sha1: sums.checksum_sha1,
         checksum_sha256: sums.checksum_sha256,
-        storage_class: storage_class(&info),
         ..Default::default()
     };
     Ok(S3Response::new(output))
-}
-
-fn storage_class(_info: &ObjectInfo) -> Option<StorageClass> {
-    // S3 omits the header for STANDARD, the only class Coffer has.
-    None
 }
 
 pub async fn head_object(
