@@ -151,3 +151,11 @@ def test_empty_delimiter_means_no_delimiter(server, s3, bucket):
         keys = [unquote(k.decode()) for k in re.findall(rb"<Key>([^<]*)</Key>", body)]
         prefix = dict(params).get("prefix", "")
         assert keys == [k for k in sorted(KEYS, key=lambda k: k.encode()) if k.startswith(prefix)], body
+
+
+def test_invalid_max_keys_is_invalid_argument(server, bucket):
+    for value in ["abc", "-1"]:
+        status, _, body = rawhttp.request(server, "GET", rawhttp.object_path(bucket),
+                                          [("list-type", "2"), ("max-keys", value)])
+        assert status == 400, (value, body)
+        assert rawhttp.error_code(body) == "InvalidArgument", (value, body)

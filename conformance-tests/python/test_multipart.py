@@ -2,7 +2,7 @@
 and their errors (EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload, MalformedXML)."""
 
 import rawhttp
-from s3util import expect_error, md5_hex, multipart_etag, random_bytes, status_of
+from s3util import expect_error, md5_b64, md5_hex, multipart_etag, random_bytes, status_of
 
 MIB = 1024 * 1024
 
@@ -140,3 +140,17 @@ def test_complete_with_malformed_xml(server, s3, bucket):
         assert rawhttp.error_code(resp) == "MalformedXML", resp
     expect_error("NoSuchKey", s3.get_object, Bucket=bucket, Key="mx")
     s3.complete_multipart_upload(Bucket=bucket, Key="mx", UploadId=uid, MultipartUpload={"Parts": done})
+
+
+def test_part_number_out_of_range_and_bad_part_md5(server, s3, bucket):
+    uid, _ = upload_parts(s3, bucket, "pn", [random_bytes(1000, 13)])
+    for pn in ["0", "10001", "abc"]:
+        status, _, resp = rawhttp.request(server, "PUT", rawhttp.object_path(bucket, "pn"),
+                                          [("partNumber", pn), ("uploadId", uid)], body=b"part")
+        assert status == 400, (pn, resp)
+        assert rawhttp.error_code(resp) == "InvalidArgument", (pn, resp)
+    data = random_bytes(10_000, 14)
+    expect_error("BadDigest", s3.upload_part, Bucket=bucket, Key="pn", UploadId=uid, PartNumber=2, Body=data,
+                 ContentMD5=md5_b64(data + b"x"))
+    parts = s3.list_parts(Bucket=bucket, Key="pn", UploadId=uid)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1]

@@ -225,6 +225,15 @@ impl CofferServer {
         self.spawn();
     }
 
+    /// Peak resident memory of the running process so far (Linux `VmHWM`), in bytes.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
     /// Panics with the server log if the process has exited.
     #[track_caller]
     pub fn assert_alive(&mut self) {

@@ -346,3 +346,51 @@ coffer_test!(aws_v2_over_https, tls, |t| {
     .assert_ok();
     assert_eq!(md5_file(&back), md5_file(&f));
 });
+
+// A single 192 MiB PUT and GET must stream: the server's peak memory stays well below the object size.
+coffer_test!(aws_v2_single_put_192mib_is_streamed, |t| {
+    const SIZE: u64 = 192 << 20;
+    t.create_bucket("stream");
+    let f = t.work("one.bin");
+    write_random(&f, SIZE, 192);
+    t.aws(
+        AwsCli::V2,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "stream",
+            "--key",
+            "one.bin",
+            "--body",
+            f.to_str().unwrap(),
+        ],
+    )
+    .assert_ok();
+    let back = t.work("one.back");
+    t.aws(
+        AwsCli::V2,
+        &[
+            "s3api",
+            "get-object",
+            "--bucket",
+            "stream",
+            "--key",
+            "one.bin",
+            back.to_str().unwrap(),
+        ],
+    )
+    .assert_ok();
+    assert_eq!(md5_file(&back), md5_file(&f));
+    let peak = t.server.peak_rss_bytes().expect("VmHWM of cofferd");
+    eprintln!(
+        "single 192 MiB PUT+GET: cofferd peak RSS {} MiB",
+        peak >> 20
+    );
+    assert!(
+        peak < SIZE * 3 / 4,
+        "cofferd peaked at {} MiB for a {} MiB object",
+        peak >> 20,
+        SIZE >> 20
+    );
+});
