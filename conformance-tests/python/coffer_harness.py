@@ -45,12 +45,13 @@ def self_signed_cert(directory: Path):
 class Cofferd:
     """A running cofferd; kill() sends SIGKILL, restart() starts again on the same data dir."""
 
-    def __init__(self, root: Path, tls=None):
+    def __init__(self, root: Path, tls=None, extra_env=None):
         self.root = root
         self.data_dir = root / "data"
         self.log_dir = root / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.tls = tls
+        self.extra_env = dict(extra_env or {})
         self.proc = None
         self.endpoint = None
         self.port = None
@@ -71,6 +72,7 @@ class Cofferd:
             "COFFER_REGION": REGION,
             "COFFER_LOG": "info",
         }
+        env.update(self.extra_env)
         if self.tls:
             env["COFFER_TLS_CERT"], env["COFFER_TLS_KEY"] = str(self.tls[0]), str(self.tls[1])
         self.stderr_path = self.log_dir / "cofferd.stderr"

@@ -23,11 +23,12 @@ def object_path(bucket, key=None):
     return path
 
 
-def request(server, method, path, params=(), headers=None, body=b"", payload_hash=None, **sign_kw):
-    """Signs and sends one request; returns (status, headers dict (lower-case), body bytes)."""
+def request(server, method, path, params=(), headers=None, body=b"", payload_hash=None, host=None, **sign_kw):
+    """Signs and sends one request; returns (status, headers dict (lower-case), body bytes).
+    host: the Host header (default 127.0.0.1:PORT), e.g. for virtual-host addressing."""
     params = list(params)
     payload_hash = payload_hash or sigv4.sha256_hex(body)
-    host = f"127.0.0.1:{server.port}"
+    host = host or f"127.0.0.1:{server.port}"
     h = sigv4.sign(method, host, path, params, headers or {}, payload_hash, **sign_kw)
     if body and "content-length" not in h:
         h["content-length"] = str(len(body))
@@ -35,6 +36,26 @@ def request(server, method, path, params=(), headers=None, body=b"", payload_has
     conn = _conn(server)
     try:
         conn.request(method, target, body=body or None, headers=h)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def put_signed_chunks(server, path, data, tamper_chunk=None, chunk=64 * 1024):
+    """PUT with a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body (every chunk signed)."""
+    nchunks = (len(data) + chunk - 1) // chunk
+    encoded_len = sum(len(f"{min(chunk, len(data) - i * chunk):x};chunk-signature=") + 64 + 4
+                      + min(chunk, len(data) - i * chunk) for i in range(nchunks)) + len("0;chunk-signature=") + 64 + 4
+    headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data)),
+               "content-length": str(encoded_len)}
+    host = f"127.0.0.1:{server.port}"
+    h = sigv4.sign("PUT", host, path, [], headers, sigv4.STREAMING_SIGNED)
+    body = sigv4.signed_chunks(data, h, chunk=chunk, tamper_chunk=tamper_chunk)
+    assert len(body) == encoded_len
+    conn = _conn(server)
+    try:
+        conn.request("PUT", path, body=body, headers=h)
         resp = conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:

@@ -159,3 +159,21 @@ def test_invalid_max_keys_is_invalid_argument(server, bucket):
                                           [("list-type", "2"), ("max-keys", value)])
         assert status == 400, (value, body)
         assert rawhttp.error_code(body) == "InvalidArgument", (value, body)
+
+
+def test_more_than_1000_keys_pages_at_1000(s3, bucket):
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [f"many/{i:05d}" for i in range(1005)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"."), keys))
+    res = s3.list_objects_v2(Bucket=bucket)
+    assert res["KeyCount"] == 1000 and res["IsTruncated"] is True
+    rest = s3.list_objects_v2(Bucket=bucket, ContinuationToken=res["NextContinuationToken"])
+    assert keys_of(res) + keys_of(rest) == keys and rest["IsTruncated"] is False
+    # max-keys above 1000 is capped at 1000.
+    assert len(keys_of(s3.list_objects_v2(Bucket=bucket, MaxKeys=5000))) == 1000
+    v1 = s3.list_objects(Bucket=bucket)
+    assert len(keys_of(v1)) == 1000 and v1["IsTruncated"] is True
+    v1_rest = s3.list_objects(Bucket=bucket, Marker=keys_of(v1)[-1])
+    assert keys_of(v1) + keys_of(v1_rest) == keys
