@@ -14,6 +14,7 @@ use coffer_repo::PackId;
 use coffer_server::backend::{Backend, BackendError, BackendResult, LocalBackend, PackWriter};
 use coffer_server::engine::{EngineError, EngineTuning, PutOptions};
 use engine_support::*;
+use futures::StreamExt;
 
 #[derive(Debug, Default)]
 struct Faults {
@@ -249,5 +250,49 @@ async fn stale_temporaries_are_removed_at_open() {
     std::fs::write(tmp.join("crashed-upload.tmp"), b"half a pack").unwrap();
     let e = open(dir.path()).await;
     assert!(std::fs::read_dir(&tmp).unwrap().next().is_none());
+    assert_eq!(e.stats().unwrap().packs, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_put_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path()).await;
+    e.create_bucket("bkt").unwrap();
+    let first = Bytes::from(data(1 << 20, 9));
+    // One MiB, then a body that never ends (a client that stalls).
+    let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(first)])
+        .chain(futures::stream::pending());
+    let e2 = e.clone();
+    let task = tokio::spawn(async move {
+        e2.put_object(
+            "bkt",
+            "k",
+            Box::pin(stream),
+            PutOptions::default(),
+            ok_verify(),
+        )
+        .await
+    });
+    let tmp = dir.path().join("packs").join("tmp");
+    // Wait until the PUT has started a pack.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).unwrap().next().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no pack was started");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).unwrap().next().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "temporary left behind"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(matches!(
+        e.head_object("bkt", "k", None),
+        Err(EngineError::NoSuchKey)
+    ));
     assert_eq!(e.stats().unwrap().packs, 0);
 }

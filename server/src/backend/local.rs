@@ -4,7 +4,7 @@
 //! final name and the directory fsynced, so a named pack is always complete
 //! and durable. Temporaries left by a crash are removed when the backend opens.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use coffer_repo::PackId;
-use tokio::io::AsyncWriteExt;
 
 use super::{Backend, BackendError, BackendResult, PackWriter};
 
@@ -83,12 +82,15 @@ impl Backend for LocalBackend {
     async fn create_pack(&self) -> BackendResult<Box<dyn PackWriter>> {
         let name = format!("{}.tmp", uuid::Uuid::new_v4().simple());
         let path = self.root.join(TMP_DIR).join(name);
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-            .map_err(|e| io_err(&path, e))?;
+        let p2 = path.clone();
+        let file = blocking(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p2)
+                .map_err(|e| io_err(&p2, e))
+        })
+        .await?;
         Ok(Box::new(LocalPackWriter {
             backend: self.clone(),
             path,
@@ -187,26 +189,35 @@ impl Backend for LocalBackend {
     }
 }
 
-/// A pack streamed to a temporary file.
+/// A pack streamed to a temporary file. Writes run on the blocking pool with
+/// the `Bytes` moved in, so sealed chunks reach the file without a copy.
 #[derive(Debug)]
 struct LocalPackWriter {
     backend: LocalBackend,
+    /// The temporary file; empty once finished or aborted.
     path: PathBuf,
-    file: Option<tokio::fs::File>,
+    file: Option<std::fs::File>,
     written: u64,
 }
 
 #[async_trait]
 impl PackWriter for LocalPackWriter {
     async fn write(&mut self, data: Bytes) -> BackendResult<()> {
-        let file = self
+        let mut file = self
             .file
-            .as_mut()
-            .ok_or_else(|| BackendError::Other("pack writer already closed".into()))?;
-        file.write_all(&data)
-            .await
-            .map_err(|e| io_err(&self.path, e))?;
-        self.written += data.len() as u64;
+            .take()
+            .ok_or_else(|| BackendError::Other("pack writer closed".into()))?;
+        let path = self.path.clone();
+        let len = data.len() as u64;
+        // If this future is dropped meanwhile, the file handle is dropped in
+        // the task and `Drop` still removes the temporary by its path.
+        let file = blocking(move || {
+            file.write_all(&data).map_err(|e| io_err(&path, e))?;
+            Ok(file)
+        })
+        .await?;
+        self.file = Some(file);
+        self.written += len;
         Ok(())
     }
 
@@ -215,18 +226,16 @@ impl PackWriter for LocalPackWriter {
     }
 
     async fn finish(mut self: Box<Self>, id: &PackId) -> BackendResult<()> {
-        let Some(mut file) = self.file.take() else {
-            return Err(BackendError::Other("pack writer already closed".into()));
+        let Some(file) = self.file.take() else {
+            return Err(BackendError::Other("pack writer closed".into()));
         };
         let tmp = std::mem::take(&mut self.path);
         let dest = self.backend.pack_path(id);
-        let result = async {
-            file.flush().await.map_err(|e| io_err(&tmp, e))?;
-            file.sync_all().await.map_err(|e| io_err(&tmp, e))?;
-            drop(file);
-            let (tmp2, dest2) = (tmp.clone(), dest.clone());
-            blocking(move || {
-                let dir = dest2
+        blocking(move || {
+            let result = (|| {
+                file.sync_all().map_err(|e| io_err(&tmp, e))?;
+                drop(file);
+                let dir = dest
                     .parent()
                     .ok_or_else(|| BackendError::Other("pack path has no parent".into()))?;
                 let created = match std::fs::create_dir(dir) {
@@ -240,16 +249,15 @@ impl PackWriter for LocalPackWriter {
                         sync_dir(root)?;
                     }
                 }
-                std::fs::rename(&tmp2, &dest2).map_err(|e| io_err(&dest2, e))?;
+                std::fs::rename(&tmp, &dest).map_err(|e| io_err(&dest, e))?;
                 sync_dir(dir)
-            })
-            .await
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            result
+        })
+        .await
     }
 
     async fn abort(mut self: Box<Self>) {
@@ -263,7 +271,8 @@ impl Drop for LocalPackWriter {
     fn drop(&mut self) {
         // Neither finished nor aborted (e.g. the PUT future was dropped when the
         // client went away): remove the temporary now rather than at next open.
-        if self.file.take().is_some() && !self.path.as_os_str().is_empty() {
+        if !self.path.as_os_str().is_empty() {
+            self.file.take();
             let _ = std::fs::remove_file(&self.path);
         }
     }
