@@ -79,6 +79,12 @@ pub fn to_s3(err: EngineError) -> S3Error {
         EngineError::KeyTooLong => msg(C::KeyTooLongError, "Your key is too long"),
         EngineError::InvalidArgument(detail) => S3Error::with_message(C::InvalidArgument, detail),
         EngineError::InvalidRange => msg(C::InvalidRange, "The requested range is not satisfiable"),
+        EngineError::MalformedXml(detail) => S3Error::with_message(
+            C::MalformedXML,
+            format!(
+                "The XML you provided was not well-formed or did not validate against our published schema: {detail}"
+            ),
+        ),
         EngineError::Body(io) => body_error(&io),
         other => {
             tracing::error!(error = %other, "internal error");
@@ -289,6 +295,11 @@ mod tests {
                 400,
             ),
             (EngineError::InvalidRange, C::InvalidRange, 416),
+            (
+                EngineError::MalformedXml("no parts".into()),
+                C::MalformedXML,
+                400,
+            ),
             (EngineError::Internal("boom".into()), C::InternalError, 500),
             (EngineError::Meta("disk".into()), C::InternalError, 500),
         ];

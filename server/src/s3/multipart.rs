@@ -31,8 +31,16 @@ fn part_number(n: i32) -> S3Result<u32> {
         })
 }
 
+/// The checksum type the engine gives a multipart object: a full-object CRC64NVME
+/// (CRC64NVME checksums combine across parts), composite for the others — as S3 does.
 fn checksum_type(alg: Option<crate::engine::ChecksumAlgorithm>) -> Option<ChecksumType> {
-    alg.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE))
+    alg.map(|alg| {
+        ChecksumType::from_static(if alg == crate::engine::ChecksumAlgorithm::Crc64Nvme {
+            ChecksumType::FULL_OBJECT
+        } else {
+            ChecksumType::COMPOSITE
+        })
+    })
 }
 
 pub async fn create_multipart_upload(
@@ -46,9 +54,10 @@ pub async fn create_multipart_upload(
         .as_ref()
         .map(checksum::from_dto)
         .transpose()?;
-    // A FULL_OBJECT checksum type is not refused: the parts' checksums are still
-    // checked and stored, and the object answers with a COMPOSITE checksum
-    // (`<value>-<parts>`), which clients do not compare against a whole-body hash.
+    // A requested FULL_OBJECT type is not refused for CRC32/CRC32C: the parts'
+    // checksums are still checked and stored, and the object answers with a
+    // COMPOSITE checksum (`<value>-<parts>`), which clients do not compare
+    // against a whole-body hash. CRC64NVME is always full-object.
     let meta = MetaInput {
         content_type: input.content_type,
         cache_control: input.cache_control,
@@ -464,6 +473,20 @@ mod tests {
         };
         let parts = completed_parts(Some(ok)).unwrap();
         assert_eq!((parts[0].part_number, parts[0].etag.as_str()), (2, "abc"));
+    }
+
+    #[test]
+    fn multipart_checksum_types() {
+        use crate::engine::ChecksumAlgorithm as A;
+        assert_eq!(checksum_type(None), None);
+        assert_eq!(
+            checksum_type(Some(A::Crc32)).unwrap().as_str(),
+            ChecksumType::COMPOSITE
+        );
+        assert_eq!(
+            checksum_type(Some(A::Crc64Nvme)).unwrap().as_str(),
+            ChecksumType::FULL_OBJECT
+        );
     }
 
     #[test]

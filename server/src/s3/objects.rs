@@ -13,7 +13,7 @@ use super::conditional::{Conditions, precondition_failed};
 use super::convert::{MetaInput, MetaOutput, etag, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::range;
-use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions};
+use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions, VersionId};
 
 /// `x-amz-decoded-content-length` when the body was aws-chunked, else Content-Length.
 pub fn expected_size(headers: &HeaderMap, content_length: Option<i64>) -> Option<u64> {
@@ -341,11 +341,24 @@ pub async fn delete_objects(
         ));
     }
     let quiet = input.delete.quiet.unwrap_or(false);
+    let items: Vec<(String, Option<VersionId>)> = objects
+        .iter()
+        .map(|o| (o.key.clone(), version(o.version_id.as_deref())))
+        .collect();
+    // One metadata transaction for the whole request (restic and rclone send
+    // up to 1000 keys at a time).
+    let results = blocking(|| s3.engine.delete_objects(&input.bucket, &items)).s3()?;
+    if results.len() != objects.len() {
+        return Err(to_s3(EngineError::Internal(format!(
+            "delete_objects returned {} results for {} keys",
+            results.len(),
+            objects.len()
+        ))));
+    }
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
-    for obj in objects {
-        let v = version(obj.version_id.as_deref());
-        match blocking(|| s3.engine.delete_object(&input.bucket, &obj.key, v.as_ref())) {
+    for (obj, result) in objects.into_iter().zip(results) {
+        match result {
             Ok(outcome) => {
                 if !quiet {
                     let marker_id = outcome
@@ -360,6 +373,7 @@ pub async fn delete_objects(
                     });
                 }
             }
+            // S3 reports a key or version that is not there as deleted.
             Err(EngineError::NoSuchKey | EngineError::NoSuchVersion) => {
                 if !quiet {
                     deleted.push(DeletedObject {
@@ -369,7 +383,6 @@ pub async fn delete_objects(
                     });
                 }
             }
-            Err(EngineError::NoSuchBucket(b)) => return Err(to_s3(EngineError::NoSuchBucket(b))),
             Err(e) => {
                 let e = to_s3(e);
                 errors.push(Error {
