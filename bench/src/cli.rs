@@ -131,4 +131,8 @@ pub struct RunArgs {
     /// (reported as infeasible).
     #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
     pub moto_max_bytes: u64,
+    /// moto creates keys at a few hundred per second: listing scenarios needing more
+    /// keys than this are skipped for it (reported as infeasible).
+    #[arg(long, default_value_t = 20_000)]
+    pub moto_max_keys: usize,
 }

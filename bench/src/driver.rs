@@ -128,6 +128,14 @@ fn infeasible(kind: ServerKind, prepared: &Prepared, a: &RunArgs) -> Option<Stri
     if kind != ServerKind::Moto {
         return None;
     }
+    if let Prepared::List(p) = prepared
+        && p.keys > a.moto_max_keys
+    {
+        return Some(format!(
+            "moto creates keys at a few hundred per second; {} keys exceed --moto-max-keys {}",
+            p.keys, a.moto_max_keys
+        ));
+    }
     let bytes = match prepared {
         Prepared::Dump(set) => set.total_bytes,
         Prepared::Memory(p, _) => (p.size * p.streams) as u64,
