@@ -106,9 +106,14 @@ fn tail(s: &str, max: usize) -> &str {
 }
 
 /// Runs `cmd` to completion (stdin closed), killing it after `timeout`.
-pub fn run_cmd(mut cmd: Command, timeout: Duration) -> CmdOutput {
+pub fn run_cmd(cmd: Command, timeout: Duration) -> CmdOutput {
+    run_cmd_with_stdin(cmd, Stdio::null(), timeout)
+}
+
+/// Runs `cmd` to completion with `stdin` (e.g. a file, for `aws s3 cp - …`), killing it after `timeout`.
+pub fn run_cmd_with_stdin(mut cmd: Command, stdin: Stdio, timeout: Duration) -> CmdOutput {
     let cmdline = format!("{cmd:?}");
-    cmd.stdin(Stdio::null())
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let start = Instant::now();

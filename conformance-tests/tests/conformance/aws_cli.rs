@@ -394,3 +394,85 @@ coffer_test!(aws_v2_single_put_192mib_is_streamed, |t| {
         SIZE >> 20
     );
 });
+
+// The nightly dump script: `pg_dump | aws s3 cp - s3://…` streams from stdin (size unknown up front),
+// overwriting the same key in a versioned bucket.
+fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
+    t.create_bucket("pipe");
+    t.aws(
+        cli,
+        &[
+            "s3api",
+            "put-bucket-versioning",
+            "--bucket",
+            "pipe",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    )
+    .assert_ok();
+    let mut md5s = Vec::new();
+    for night in 0..2u64 {
+        let dump = t.work(&format!("dump{night}.sql"));
+        write_text(&dump, 20 << 20, 500 + night, None);
+        let stdin = std::fs::File::open(&dump).unwrap();
+        coffer_conformance::command::run_cmd_with_stdin(
+            t.aws_cmd(cli, &["s3", "cp", "-", "s3://pipe/db/dump.sql"]),
+            stdin.into(),
+            coffer_conformance::clients::CLIENT_TIMEOUT,
+        )
+        .assert_ok();
+        md5s.push(md5_file(&dump));
+    }
+    let back = t.work("dump.back");
+    t.aws(
+        cli,
+        &["s3", "cp", "s3://pipe/db/dump.sql", back.to_str().unwrap()],
+    )
+    .assert_ok();
+    assert_eq!(md5_file(&back), md5s[1]);
+    let versions = t
+        .aws(
+            cli,
+            &[
+                "s3api",
+                "list-object-versions",
+                "--bucket",
+                "pipe",
+                "--prefix",
+                "db/",
+            ],
+        )
+        .assert_ok()
+        .json();
+    let list = versions["Versions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 2, "{versions}");
+    let old = list
+        .iter()
+        .find(|v| v["IsLatest"] == false)
+        .expect("a non-current version");
+    let old_id = old["VersionId"].as_str().unwrap();
+    t.aws(
+        cli,
+        &[
+            "s3api",
+            "get-object",
+            "--bucket",
+            "pipe",
+            "--key",
+            "db/dump.sql",
+            "--version-id",
+            old_id,
+            back.to_str().unwrap(),
+        ],
+    )
+    .assert_ok();
+    assert_eq!(md5_file(&back), md5s[0]);
+}
+
+coffer_test!(aws_v2_dump_from_stdin_versioned, |t| {
+    dump_from_stdin(&t, AwsCli::V2)
+});
+coffer_test!(aws_v1_dump_from_stdin_versioned, |t| {
+    dump_from_stdin(&t, AwsCli::V1)
+});
