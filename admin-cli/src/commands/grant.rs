@@ -1,0 +1,81 @@
+//! `coffer grant` and `coffer revoke`: an access key's permissions on a bucket or prefix.
+
+use serde_json::{Map, Value, json};
+
+use super::Context;
+use super::key::describe;
+use crate::api::{Key, decode};
+use crate::cli::{GrantArgs, RevokeArgs};
+use crate::client::{Subject, segment};
+use crate::error::CliError;
+use crate::target::GrantTarget;
+
+/// `{"bucket", "prefix"?}`; an empty prefix is left out, which the contract reads as the whole
+/// bucket.
+fn scope(target: &GrantTarget) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("bucket".into(), json!(target.bucket));
+    if !target.prefix.is_empty() {
+        body.insert("prefix".into(), json!(target.prefix));
+    }
+    body
+}
+
+fn where_(target: &GrantTarget) -> String {
+    match (target.bucket.as_str(), target.prefix.as_str()) {
+        ("*", "") => "every bucket".to_owned(),
+        ("*", p) => format!("prefix {p} of every bucket"),
+        (b, "") => format!("bucket {b}"),
+        (b, p) => format!("{b}/{p}"),
+    }
+}
+
+pub fn grant(ctx: &Context, args: GrantArgs) -> Result<(), CliError> {
+    let mut body = scope(&args.target);
+    body.insert("read".into(), json!(args.read));
+    body.insert("write".into(), json!(args.write));
+    body.insert("delete".into(), json!(args.delete));
+    body.insert("owner".into(), json!(args.owner));
+    let path = format!("/v1/keys/{}/grants", segment(&args.access_key_id));
+    let subject = Subject::both(&args.access_key_id, &args.target.bucket);
+    let answer = ctx
+        .client
+        .post(&path, Some(&Value::Object(body)), &subject)?;
+    let answer = ctx.client.expect_body(answer)?;
+    let key: Key = decode(ctx.client.base(), &answer)?;
+    let words: Vec<&str> = [
+        (args.read, "read"),
+        (args.write, "write"),
+        (args.delete, "delete"),
+        (args.owner, "owner"),
+    ]
+    .into_iter()
+    .filter_map(|(on, w)| on.then_some(w))
+    .collect();
+    ctx.emit(&answer, || {
+        format!(
+            "granted {} on {} to {}\n\n{}",
+            words.join(", "),
+            where_(&args.target),
+            key.access_key_id,
+            describe(&key)
+        )
+    })
+}
+
+pub fn revoke(ctx: &Context, args: RevokeArgs) -> Result<(), CliError> {
+    let body = Value::Object(scope(&args.target));
+    let path = format!("/v1/keys/{}/grants", segment(&args.access_key_id));
+    let subject = Subject::both(&args.access_key_id, &args.target.bucket);
+    let answer = ctx.client.delete(&path, Some(&body), &subject)?;
+    let answer = ctx.client.expect_body(answer)?;
+    let key: Key = decode(ctx.client.base(), &answer)?;
+    ctx.emit(&answer, || {
+        format!(
+            "revoked the grant on {} from {}\n\n{}",
+            where_(&args.target),
+            key.access_key_id,
+            describe(&key)
+        )
+    })
+}

@@ -1,0 +1,266 @@
+//! `coffer key create|list|info|disable|enable|delete`.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::Context;
+use crate::api::{Key, decode};
+use crate::cli::KeyCommand;
+use crate::client::{Subject, segment};
+use crate::duration::format_duration;
+use crate::error::CliError;
+use crate::human::{format_timestamp, timestamp};
+use crate::output::{self, Align, Table};
+
+pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<(), CliError> {
+    match cmd {
+        KeyCommand::Create { name, expires } => create(ctx, &name, expires),
+        KeyCommand::List => list(ctx),
+        KeyCommand::Info { access_key_id } => info(ctx, &access_key_id),
+        KeyCommand::Disable { access_key_id } => switch(ctx, &access_key_id, false),
+        KeyCommand::Enable { access_key_id } => switch(ctx, &access_key_id, true),
+        KeyCommand::Delete { access_key_id } => delete(ctx, &access_key_id),
+    }
+}
+
+fn create(ctx: &Context, name: &str, expires_in: Option<u64>) -> Result<(), CliError> {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(name));
+    if let Some(seconds) = expires_in {
+        body.insert("expires_in_seconds".into(), json!(seconds));
+    }
+    let answer = ctx
+        .client
+        .post("/v1/keys", Some(&Value::Object(body)), &Subject::default())?;
+    let answer = ctx.client.expect_body(answer)?;
+    let key: Key = decode(ctx.client.base(), &answer)?;
+    let secret = key.secret_access_key.clone().unwrap_or_default();
+    if secret.is_empty() {
+        return Err(crate::client::ApiError::BadAnswer {
+            url: ctx.client.base().to_owned(),
+            reason: "the new key came without its secret_access_key".to_owned(),
+        }
+        .into());
+    }
+    ctx.emit(&answer, || {
+        output::fields(&[
+            ("access key id", key.access_key_id.clone()),
+            ("secret access key", secret.clone()),
+            ("name", key.name.clone()),
+            ("expires", expiry(&key.expires, expires_in)),
+        ])
+    })?;
+    // On stderr so that stdout stays the key alone for scripts, yet a person always sees it.
+    eprintln!(
+        "coffer: save the secret access key now: it is shown only this once and cannot be shown again"
+    );
+    if !key.is_admin && key.grants.is_empty() {
+        eprintln!(
+            "coffer: the key can do nothing yet; give it access with `coffer grant {} BUCKET[/PREFIX] --read`",
+            key.access_key_id
+        );
+    }
+    Ok(())
+}
+
+fn expiry(expires: &Value, requested: Option<u64>) -> String {
+    match (expires, requested) {
+        (Value::Null, None) => "never".to_owned(),
+        (Value::Null, Some(s)) => format!("in {}", format_duration(s)),
+        (v, Some(s)) => format!("{} (in {})", format_timestamp(v), format_duration(s)),
+        (v, None) => format_timestamp(v),
+    }
+}
+
+/// `enabled`, `disabled` or `expired` (expiry judged by this machine's clock).
+fn state(key: &Key) -> &'static str {
+    if !key.enabled {
+        return "disabled";
+    }
+    match timestamp(&key.expires) {
+        Some(t) if t <= OffsetDateTime::now_utc() => "expired",
+        _ => "enabled",
+    }
+}
+
+/// `backups:rw--, dumps/latest/:r---` — a key's grants on one line.
+pub fn grants_summary(key: &Key) -> String {
+    if key.is_admin {
+        return "everything (admin)".to_owned();
+    }
+    if key.grants.is_empty() {
+        return "-".to_owned();
+    }
+    key.grants
+        .iter()
+        .map(|g| {
+            let bucket = g.bucket.as_deref().unwrap_or("?");
+            let sep = if g.prefix().is_empty() { "" } else { "/" };
+            format!("{bucket}{sep}{}:{}", g.prefix(), g.letters())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `label: value` block and grants table of `key info` (also shown after grant/revoke).
+pub fn describe(key: &Key) -> String {
+    let mut text = output::fields(&[
+        ("access key id", key.access_key_id.clone()),
+        ("name", key.name.clone()),
+        ("created", format_timestamp(&key.created)),
+        (
+            "expires",
+            match key.expires {
+                Value::Null => "never".to_owned(),
+                ref v => format_timestamp(v),
+            },
+        ),
+        ("state", state(key).to_owned()),
+        (
+            "admin",
+            if key.is_admin {
+                "yes (all permissions on every bucket)".into()
+            } else {
+                "no".into()
+            },
+        ),
+    ]);
+    text.push('\n');
+    if key.grants.is_empty() {
+        text.push_str(if key.is_admin {
+            "no grants (none needed)\n"
+        } else {
+            "no grants: the key can do nothing\n"
+        });
+        return text;
+    }
+    let mut table = Table::new(&[
+        ("BUCKET", Align::Left),
+        ("PREFIX", Align::Left),
+        ("PERMISSIONS", Align::Left),
+    ]);
+    for g in &key.grants {
+        table.row(vec![
+            g.bucket.clone().unwrap_or_else(|| "?".into()),
+            if g.prefix().is_empty() {
+                "(all)".into()
+            } else {
+                g.prefix().to_owned()
+            },
+            g.permissions(),
+        ]);
+    }
+    text.push_str(&table.render());
+    text
+}
+
+fn list(ctx: &Context) -> Result<(), CliError> {
+    let answer = ctx.client.get("/v1/keys", &Subject::default())?;
+    let answer = ctx.client.expect_body(answer)?;
+    let keys: Vec<Key> = decode(ctx.client.base(), &answer)?;
+    ctx.emit(&answer, || {
+        if keys.is_empty() {
+            return "no access keys\n".to_owned();
+        }
+        let mut table = Table::new(&[
+            ("ACCESS KEY ID", Align::Left),
+            ("NAME", Align::Left),
+            ("CREATED", Align::Left),
+            ("EXPIRES", Align::Left),
+            ("STATE", Align::Left),
+            ("GRANTS (r=read w=write d=delete o=owner)", Align::Left),
+        ]);
+        for k in &keys {
+            table.row(vec![
+                k.access_key_id.clone(),
+                k.name.clone(),
+                format_timestamp(&k.created),
+                match k.expires {
+                    Value::Null => "never".to_owned(),
+                    ref v => format_timestamp(v),
+                },
+                state(k).to_owned(),
+                grants_summary(k),
+            ]);
+        }
+        table.render()
+    })
+}
+
+fn info(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let path = format!("/v1/keys/{}", segment(id));
+    let answer = ctx.client.get(&path, &Subject::access_key(id))?;
+    let answer = ctx.client.expect_body(answer)?;
+    let key: Key = decode(ctx.client.base(), &answer)?;
+    ctx.emit(&answer, || describe(&key))
+}
+
+fn switch(ctx: &Context, id: &str, enable: bool) -> Result<(), CliError> {
+    let verb = if enable { "enable" } else { "disable" };
+    let path = format!("/v1/keys/{}/{verb}", segment(id));
+    let answer = ctx.client.post(&path, None, &Subject::access_key(id))?;
+    let answer = ctx.client.expect_body(answer)?;
+    let key: Key = decode(ctx.client.base(), &answer)?;
+    ctx.emit(&answer, || {
+        format!(
+            "{verb}d access key {} ({})\n",
+            key.access_key_id,
+            state(&key)
+        )
+    })
+}
+
+fn delete(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let path = format!("/v1/keys/{}", segment(id));
+    ctx.client.delete(&path, None, &Subject::access_key(id))?;
+    if !ctx.json {
+        output::print(&format!("deleted access key {id}\n"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(v: Value) -> Key {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn state_follows_enabled_and_expiry() {
+        assert_eq!(
+            state(&key(json!({"access_key_id":"a","enabled":false}))),
+            "disabled"
+        );
+        assert_eq!(
+            state(&key(
+                json!({"access_key_id":"a","expires":"2000-01-01T00:00:00Z"})
+            )),
+            "expired"
+        );
+        assert_eq!(
+            state(&key(
+                json!({"access_key_id":"a","expires":"2999-01-01T00:00:00Z"})
+            )),
+            "enabled"
+        );
+        assert_eq!(
+            state(&key(json!({"access_key_id":"a","expires":null}))),
+            "enabled"
+        );
+    }
+
+    #[test]
+    fn grants_summary_is_compact() {
+        let k = key(json!({"access_key_id":"a","grants":[
+            {"bucket":"backups","read":true,"write":true},
+            {"bucket":"dumps","prefix":"latest/","read":true}
+        ]}));
+        assert_eq!(grants_summary(&k), "backups:rw--, dumps/latest/:r---");
+        assert_eq!(
+            grants_summary(&key(json!({"access_key_id":"a","is_admin":true}))),
+            "everything (admin)"
+        );
+    }
+}
