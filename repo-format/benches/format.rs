@@ -142,10 +142,29 @@ fn primitives<M: Measurement>(c: &mut Criterion<M>, prefix: &str) {
             },
         );
     }
+    for (name, data) in [("incompressible", &random), ("text_like", &text)] {
+        g.bench_with_input(
+            BenchmarkId::new("zstd3_compress_fresh_context_1MiB", name),
+            data,
+            |b, d| {
+                b.iter(|| {
+                    zstd::bulk::compress_to_buffer(d, &mut out[..CHUNK * 97 / 100], 3).is_ok()
+                })
+            },
+        );
+    }
     let compressed = zstd::bulk::compress(&text, 3).unwrap();
     let mut dctx = zstd::bulk::Decompressor::new().unwrap();
     g.bench_function("zstd_decompress_1MiB/text_like", |b| {
         b.iter(|| dctx.decompress_to_buffer(&compressed, &mut out).unwrap())
+    });
+    g.bench_function("zstd_decompress_fresh_context_1MiB/text_like", |b| {
+        b.iter(|| {
+            zstd::bulk::Decompressor::new()
+                .unwrap()
+                .decompress_to_buffer(&compressed, &mut out)
+                .unwrap()
+        })
     });
     g.finish();
 }

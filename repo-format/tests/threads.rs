@@ -27,7 +27,7 @@ fn many_threads_seal_and_open_with_shared_keys() {
                     } else {
                         common::pseudo_random(50_000 + i as usize, t * 100 + i)
                     };
-                    // Alternate zstd levels on one thread: the per-thread context must follow.
+                    // Several zstd levels on one thread.
                     let level = if i % 3 == 0 { 1 } else { 3 };
                     let id = ChunkId::compute(keys, &data);
                     let s = seal_chunk(keys, &id, &data, level).unwrap();
