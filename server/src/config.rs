@@ -199,12 +199,12 @@ pub struct Cli {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read {path}", path = .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {path}: {message}")]
+    #[error("config file {path}: {message}", path = .path.display())]
     Parse { path: PathBuf, message: String },
     #[error("environment variable {name}={value:?} is not valid: {message}")]
     Env {

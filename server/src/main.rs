@@ -3,6 +3,7 @@
 //! (docs/configuration.md), and serves S3 until SIGTERM/SIGINT.
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -12,7 +13,19 @@ use coffer_server::engine::{Engine, InitReport};
 use coffer_server::listener::Listener;
 use coffer_server::s3::build_service;
 
-fn main() -> anyhow::Result<()> {
+/// Errors are printed as one line (`cofferd: <what>: <cause>`), without the
+/// backtrace `anyhow` would add when `RUST_BACKTRACE` is set.
+fn main() -> ExitCode {
+    match start() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cofferd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(&cli, &|name| std::env::var(name).ok()).context("configuration")?;
     tracing_subscriber::fmt()
