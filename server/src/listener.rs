@@ -389,9 +389,9 @@ impl HttpBody for LogBody {
 impl Drop for LogBody {
     fn drop(&mut self) {
         if let Some(record) = self.record.take() {
-            // Bodies hyper never polls to the end (HEAD, empty bodies) are complete
-            // when nothing was left to send.
-            let complete = self.inner.is_end_stream();
+            // hyper never polls the body of a HEAD response (nor an empty one):
+            // those are complete when dropped; anything else was cut short.
+            let complete = self.inner.is_end_stream() || record.method == http::Method::HEAD;
             record.emit(self.sent, complete);
         }
     }
