@@ -33,6 +33,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Admin API base URL [env: COFFER_ADMIN_URL] [default: http://127.0.0.1:9001]
     #[arg(long, global = true, value_name = "URL")]
