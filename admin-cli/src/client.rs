@@ -290,6 +290,9 @@ impl AdminClient {
 /// "connection refused", "timed out", … — the part of a transport error a person can act on.
 fn transport_reason(transport: &ureq::Transport) -> String {
     use std::error::Error as _;
+    if transport.kind() == ureq::ErrorKind::Dns {
+        return "cannot resolve the host name".to_owned();
+    }
     let mut source = transport.source();
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
@@ -304,13 +307,10 @@ fn transport_reason(transport: &ureq::Transport) -> String {
         }
         source = err.source();
     }
-    match transport.kind() {
-        ureq::ErrorKind::Dns => "cannot resolve the host name".to_owned(),
-        _ => transport
-            .message()
-            .map(str::to_owned)
-            .unwrap_or_else(|| transport.kind().to_string()),
-    }
+    transport
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| transport.kind().to_string())
 }
 
 /// Percent-encodes one path segment (bucket names and key ids are plain, but nothing forces a

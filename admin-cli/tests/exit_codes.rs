@@ -45,6 +45,35 @@ fn refused_token_exits_4() {
 }
 
 #[test]
+fn forbidden_in_the_contract_json_exits_4() {
+    let server = FakeAdmin::start(
+        "t",
+        vec![Route::error(
+            "GET",
+            "/v1/keys",
+            403,
+            "Forbidden",
+            "token lacks admin rights",
+        )],
+    );
+    let run = coffer_at(&server.url, "t", &["key", "list"]).expect(4);
+    assert_eq!(
+        run.stderr,
+        "coffer: the admin token was refused (HTTP 403: token lacks admin rights)\n"
+    );
+}
+
+#[test]
+fn unresolvable_host_exits_3() {
+    let run = coffer_at("http://no-such-host.invalid:9001", "t", &["bucket", "list"]).expect(3);
+    assert_eq!(
+        run.stderr,
+        "coffer: cannot reach the Coffer admin API at http://no-such-host.invalid:9001: \
+         cannot resolve the host name\n"
+    );
+}
+
+#[test]
 fn not_found_exits_1() {
     let server = FakeAdmin::start("t", vec![]);
     coffer_at(&server.url, "t", &["key", "info", "AKX"]).expect(1);
