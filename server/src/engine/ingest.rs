@@ -50,10 +50,17 @@ pub(crate) async fn discard_packs(inner: &Inner, packs: &[NewPack]) {
     }
 }
 
-/// The pack being filled plus the ones already finished.
+/// Rotated packs whose fsync may still be running while the body goes on.
+const MAX_PENDING_FINISHES: usize = 2;
+
+type PendingFinish = tokio::task::JoinHandle<EngineResult<NewPack>>;
+
+/// The pack being filled, rotated packs still being made durable, and the
+/// ones already durable.
 struct Packer<'a> {
     inner: &'a Inner,
     current: Option<(Box<dyn PackWriter>, PackBuilder)>,
+    pending: std::collections::VecDeque<PendingFinish>,
     done: Vec<NewPack>,
 }
 
@@ -69,12 +76,20 @@ impl Packer<'_> {
         builder.add(id, ChunkKind::Data, sealed);
         writer.write(sealed.bytes.clone()).await?;
         if builder.len() >= self.inner.tuning.pack_target {
-            self.finish_current().await?;
+            // A full pack is made durable in the background while the next
+            // one fills, so disk flushes overlap chunking and sealing.
+            self.rotate().await?;
+            while self.pending.len() > MAX_PENDING_FINISHES {
+                if let Some(h) = self.pending.pop_front() {
+                    self.settle_one(h).await?;
+                }
+            }
         }
         Ok(())
     }
 
-    async fn finish_current(&mut self) -> EngineResult<()> {
+    /// Closes the current pack (tail written) and starts making it durable.
+    async fn rotate(&mut self) -> EngineResult<()> {
         let Some((mut writer, builder)) = self.current.take() else {
             return Ok(());
         };
@@ -101,7 +116,6 @@ impl Packer<'_> {
                 fin.total_len
             )));
         }
-        writer.finish(&fin.id).await?;
         let entries = fin
             .entries
             .iter()
@@ -115,18 +129,55 @@ impl Packer<'_> {
                 kind: e.kind,
             })
             .collect();
-        self.done.push(NewPack {
+        let pack = NewPack {
             id: fin.id,
             size: fin.total_len,
             entries,
-        });
+        };
+        self.pending.push_back(tokio::spawn(async move {
+            writer.finish(&pack.id).await?;
+            Ok(pack)
+        }));
         Ok(())
+    }
+
+    async fn settle_one(&mut self, h: PendingFinish) -> EngineResult<()> {
+        match h.await {
+            Ok(Ok(pack)) => {
+                self.done.push(pack);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(EngineError::Internal(format!(
+                "pack finish task failed: {e}"
+            ))),
+        }
+    }
+
+    /// Waits for every background finish; the first error wins, but all are awaited.
+    async fn settle(&mut self) -> EngineResult<()> {
+        let mut first = Ok(());
+        while let Some(h) = self.pending.pop_front() {
+            let r = self.settle_one(h).await;
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
+    /// Closes the last pack and waits until every pack is durable.
+    async fn finish_current(&mut self) -> EngineResult<()> {
+        let rotated = self.rotate().await;
+        let settled = self.settle().await;
+        rotated.and(settled)
     }
 
     async fn discard(mut self) {
         if let Some((writer, _)) = self.current.take() {
             writer.abort().await;
         }
+        let _ = self.settle().await;
         discard_packs(self.inner, &self.done).await;
     }
 }
@@ -228,6 +279,7 @@ pub(crate) async fn ingest(
     let mut packer = Packer {
         inner,
         current: None,
+        pending: std::collections::VecDeque::new(),
         done: Vec::new(),
     };
     let mut chunks: Vec<ChunkRef> = Vec::new();
