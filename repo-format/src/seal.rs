@@ -104,13 +104,12 @@ pub fn seal_chunk_with_random(
     let plain_len = plaintext.len() as u32;
     let limit = plaintext.len() * KEEP_COMPRESSED_PERMILLE / 1000;
     let mut buf = envelope::buffer_for(plaintext.len());
-    let compression = match compress_into(plaintext, zstd_level, limit, &mut buf)? {
-        true => Compression::Zstd,
-        false => {
-            buf.truncate(HEADER_LEN);
-            buf.extend_from_slice(plaintext);
-            Compression::None
-        }
+    let compression = if compress_into(plaintext, zstd_level, limit, &mut buf) {
+        Compression::Zstd
+    } else {
+        buf.truncate(HEADER_LEN);
+        buf.extend_from_slice(plaintext);
+        Compression::None
     };
     let aad = aad(id, compression, plain_len);
     envelope::seal_in_place(keys.data_key(), Purpose::Chunk, &aad, &mut buf, rng)?;
@@ -122,9 +121,9 @@ pub fn seal_chunk_with_random(
 }
 
 /// Appends a zstd frame of `plaintext` to `buf` if it fits in `limit` bytes; false otherwise.
-fn compress_into(plaintext: &[u8], level: i32, limit: usize, buf: &mut Vec<u8>) -> Result<bool> {
+fn compress_into(plaintext: &[u8], level: i32, limit: usize, buf: &mut Vec<u8>) -> bool {
     if limit == 0 {
-        return Ok(false);
+        return false;
     }
     let start = buf.len();
     buf.resize(start + limit, 0);
@@ -134,11 +133,11 @@ fn compress_into(plaintext: &[u8], level: i32, limit: usize, buf: &mut Vec<u8>) 
     match zstd::bulk::compress_to_buffer(plaintext, &mut buf[start..], level) {
         Ok(n) => {
             buf.truncate(start + n);
-            Ok(true)
+            true
         }
         Err(_) => {
             buf.truncate(start);
-            Ok(false)
+            false
         }
     }
 }
