@@ -54,6 +54,13 @@ pub struct Config {
     /// Root secret key to create on first start instead of a generated one.
     #[serde(default)]
     pub root_secret_key: Option<Secret>,
+    /// Address of the admin API listener, `host:port`; port 0 picks a free port.
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: String,
+    /// Admin token to store when `<data-dir>/admin.token` does not exist yet
+    /// (instead of a generated one).
+    #[serde(default)]
+    pub admin_token: Option<Secret>,
     /// Content-defined chunking of a new repository (an existing one keeps its own).
     #[serde(default)]
     pub chunker: ChunkerConfig,
@@ -91,6 +98,9 @@ fn default_data_dir() -> PathBuf {
 }
 fn default_listen() -> String {
     "127.0.0.1:9000".to_owned()
+}
+fn default_admin_listen() -> String {
+    "127.0.0.1:9001".to_owned()
 }
 fn default_region() -> String {
     "us-east-1".to_owned()
@@ -135,6 +145,8 @@ impl Default for Config {
             domain: None,
             root_access_key: None,
             root_secret_key: None,
+            admin_listen: default_admin_listen(),
+            admin_token: None,
             chunker: ChunkerConfig::default(),
             zstd_level: default_zstd_level(),
             seal_threads: 0,
@@ -173,6 +185,9 @@ pub struct Cli {
     /// Base domain for virtual-host addressing (bucket.DOMAIN)
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
+    /// Admin API listener address; port 0 picks a free port [default: 127.0.0.1:9001]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub admin_listen: Option<String>,
     /// Log filter [default: info]
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
@@ -232,6 +247,8 @@ struct Layer {
     domain: Option<String>,
     root_access_key: Option<String>,
     root_secret_key: Option<String>,
+    admin_listen: Option<String>,
+    admin_token: Option<String>,
     log: Option<String>,
     zstd_level: Option<i32>,
     seal_threads: Option<usize>,
@@ -252,6 +269,8 @@ impl Layer {
             domain: cli.domain.clone(),
             root_access_key: None,
             root_secret_key: None,
+            admin_listen: cli.admin_listen.clone(),
+            admin_token: None,
             log: cli.log.clone(),
             zstd_level: cli.zstd_level,
             seal_threads: cli.seal_threads,
@@ -290,6 +309,8 @@ impl Layer {
             domain: get("COFFER_DOMAIN"),
             root_access_key: get("COFFER_ROOT_ACCESS_KEY"),
             root_secret_key: get("COFFER_ROOT_SECRET_KEY"),
+            admin_listen: get("COFFER_ADMIN_LISTEN"),
+            admin_token: get("COFFER_ADMIN_TOKEN"),
             log: get("COFFER_LOG").or_else(|| get("RUST_LOG")),
             zstd_level: parse("COFFER_ZSTD_LEVEL", get("COFFER_ZSTD_LEVEL"))?,
             seal_threads: parse("COFFER_SEAL_THREADS", get("COFFER_SEAL_THREADS"))?,
@@ -308,6 +329,10 @@ impl Layer {
         }
         set(&mut c.data_dir, self.data_dir);
         set(&mut c.listen, self.listen);
+        set(&mut c.admin_listen, self.admin_listen);
+        if let Some(t) = self.admin_token {
+            c.admin_token = Some(Secret(t));
+        }
         set(&mut c.region, self.region);
         set(&mut c.log, self.log);
         set(&mut c.zstd_level, self.zstd_level);
@@ -389,6 +414,16 @@ impl Config {
         {
             return invalid(format!("listen address {:?} is not host:port", self.listen));
         }
+        if self
+            .admin_listen
+            .rsplit_once(':')
+            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+        {
+            return invalid(format!(
+                "admin_listen address {:?} is not host:port",
+                self.admin_listen
+            ));
+        }
         match (&self.tls_cert, &self.tls_key) {
             (Some(_), None) | (None, Some(_)) => {
                 return invalid("tls_cert and tls_key must be given together".to_owned());
@@ -435,6 +470,18 @@ impl Config {
             self.log.clone()
         } else {
             format!("{},s3s=off", self.log)
+        }
+    }
+
+    /// The admin listener's address. Left at its default while the S3
+    /// listener picks a free port (tests, harnesses), the admin API picks one
+    /// too, so that servers started side by side do not collide on 9001.
+    pub fn admin_listen_addr(&self) -> String {
+        let s3_port_zero = self.listen.rsplit_once(':').is_some_and(|(_, p)| p == "0");
+        if s3_port_zero && self.admin_listen == default_admin_listen() {
+            "127.0.0.1:0".to_owned()
+        } else {
+            self.admin_listen.clone()
         }
     }
 

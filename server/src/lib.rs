@@ -1,6 +1,7 @@
 //! `coffer-server`: the Coffer daemon as a library, so tests and the bench can
 //! drive it in-process; `cofferd` (src/main.rs) is a thin binary over it.
 
+pub mod admin;
 pub mod backend;
 pub mod config;
 pub mod engine;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use coffer_server::admin::{AdminListener, AdminState, token};
 use coffer_server::config::{Cli, Config};
 use coffer_server::engine::{Engine, InitReport};
 use coffer_server::listener::Listener;
@@ -46,16 +47,42 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     // Bind first: a busy port should not leave a freshly created repository behind.
     let listener = Listener::bind(&config).await?;
+    let admin_addr = config.admin_listen_addr();
+    let admin_listener = AdminListener::bind(&admin_addr)
+        .await
+        .with_context(|| format!("binding the admin API to {admin_addr}"))?;
     let (engine, init) = Engine::open(config.engine_options())
         .await
         .with_context(|| format!("opening the repository in {}", config.data_dir.display()))?;
     if let Some(init) = init {
         print_first_start(&init)?;
     }
-    let service = build_service(Arc::new(engine), &config.s3_options());
+    let admin_token = token::load_or_create(
+        &config.data_dir,
+        config.admin_token.as_ref().map(|t| t.0.as_str()),
+    )
+    .context("admin token")?;
+    if let Some(path) = &admin_token.created {
+        say(&format!("coffer: admin token file {}", path.display()))?;
+    }
+    let engine = Arc::new(engine);
+    let admin_state = Arc::new(AdminState {
+        engine: Arc::clone(&engine),
+        token: admin_token.token,
+        s3_url: listener.url(),
+        region: config.region.clone(),
+        started: std::time::Instant::now(),
+    });
+    let service = build_service(engine, &config.s3_options());
     say(&format!("coffer: S3 listening on {}", listener.url()))?;
+    say(&format!(
+        "coffer: admin API listening on {}",
+        admin_listener.url()
+    ))?;
+    let admin = tokio::spawn(admin_listener.serve(admin_state, std::future::pending()));
     tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir.display(), "cofferd started");
     listener.serve(service, shutdown).await;
+    admin.abort();
     tracing::info!("cofferd stopped");
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! one metadata transaction (index entries, refcounts, the new version) →
 //! only then does a method return `Ok` and the client get its 200.
 
+pub mod access;
 mod bucket_name;
 mod clock;
 mod committer;
@@ -31,8 +32,8 @@ use tokio::sync::Semaphore;
 
 use crate::backend::{Backend, LocalBackend};
 use clock::Clock;
-use meta::records::{AccessKeyRecord, BucketRecord, micros};
-use meta::{ACCESS_KEYS, BUCKETS, MetaContext};
+use meta::records::{BucketRecord, micros};
+use meta::{BUCKETS, MetaContext};
 
 pub use error::{EngineError, EngineResult};
 pub use stats::EngineStats;
@@ -182,24 +183,12 @@ impl Engine {
     }
 
     /// Secret key of an enabled access key, for SigV4 verification.
+    /// `None` for unknown, disabled and expired keys; [`Engine::authenticate`] tells them apart.
     pub fn secret_key(&self, access_key: &str) -> EngineResult<Option<String>> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        let Some(v) = t.get(access_key).ctx("read access key")? else {
-            return Ok(None);
-        };
-        let rec = AccessKeyRecord::decode(v.value())?;
-        if !rec.enabled {
-            return Ok(None);
-        }
-        let plain = coffer_repo::open_metadata(
-            &self.inner.keys,
-            &init::secret_context(access_key),
-            &rec.sealed_secret,
-        )?;
-        String::from_utf8(plain)
-            .map(Some)
-            .map_err(|_| EngineError::Meta("access key secret is not UTF-8".into()))
+        Ok(match self.authenticate(access_key)? {
+            access::KeyAuth::Active { secret } => Some(secret),
+            _ => None,
+        })
     }
 
     /// Counts of indexed chunks, references, packs and the gc queue.

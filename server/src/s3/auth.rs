@@ -12,6 +12,7 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use super::blocking::blocking;
 use super::error::to_s3;
 use crate::engine::Engine;
+use crate::engine::access::KeyAuth;
 
 /// Looks secrets up in the engine's key store.
 #[derive(Debug, Clone)]
@@ -28,12 +29,17 @@ impl CofferAuth {
 #[async_trait::async_trait]
 impl S3Auth for CofferAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match blocking(|| self.engine.secret_key(access_key)) {
-            Ok(Some(secret)) => Ok(SecretKey::from(secret)),
-            Ok(None) => Err(S3Error::with_message(
-                S3ErrorCode::InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records.",
-            )),
+        // AWS answers InvalidAccessKeyId for unknown and for inactive keys;
+        // an expired Coffer key is an inactive one (docs/security.md).
+        let refused =
+            |m: &'static str| Err(S3Error::with_message(S3ErrorCode::InvalidAccessKeyId, m));
+        match blocking(|| self.engine.authenticate(access_key)) {
+            Ok(KeyAuth::Active { secret }) => Ok(SecretKey::from(secret)),
+            Ok(KeyAuth::Unknown) => {
+                refused("The AWS Access Key Id you provided does not exist in our records.")
+            }
+            Ok(KeyAuth::Disabled) => refused("The AWS Access Key Id you provided is disabled."),
+            Ok(KeyAuth::Expired) => refused("The AWS Access Key Id you provided has expired."),
             Err(e) => Err(to_s3(e)),
         }
     }

@@ -11,11 +11,13 @@ use super::error::EngineResultExt;
 
 pub async fn list_buckets(
     s3: &CofferS3,
-    _req: S3Request<ListBucketsInput>,
+    req: S3Request<ListBucketsInput>,
 ) -> S3Result<S3Response<ListBucketsOutput>> {
+    let grants = super::access::request_grants(&req);
     let buckets = blocking(|| s3.engine.list_buckets()).s3()?;
     let buckets = buckets
         .into_iter()
+        .filter(|b| grants.as_ref().is_some_and(|g| g.sees_bucket(&b.name)))
         .map(|b| Bucket {
             name: Some(b.name),
             creation_date: Some(ts(b.created)),

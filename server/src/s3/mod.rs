@@ -2,6 +2,7 @@
 //! operation onto the engine. One file per group of operations, plus the
 //! pieces they share (errors, checksums, conditions, ranges, bodies).
 
+pub mod access;
 mod auth;
 mod blocking;
 mod body;
@@ -15,6 +16,7 @@ mod host;
 mod listing;
 mod multipart;
 mod objects;
+pub mod permissions;
 mod range;
 mod service;
 mod token;
@@ -56,8 +58,8 @@ pub struct S3Options {
 pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
-    builder.set_auth(CofferAuth::new(engine));
-    builder.set_access(CofferAccess);
+    builder.set_auth(CofferAuth::new(Arc::clone(&engine)));
+    builder.set_access(access::GrantAccess::new(Arc::clone(&engine)));
     if let Some(domain) = &opts.domain {
         builder.set_host(DomainHost::new(domain));
     }

@@ -1,0 +1,230 @@
+//! One function per admin API endpoint; each returns a status and JSON, or an
+//! [`ApiError`].
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::AdminState;
+use super::error::ApiError;
+use super::json::{
+    BucketJson, CreateBucket, CreateKey, GrantJson, KeyJson, PutGrant, RemoveGrant, Share,
+};
+use super::presign::{MAX_EXPIRES_SECONDS, PresignRequest, presign_get};
+use crate::engine::access::{KeyAuth, Permission};
+use crate::engine::{BucketInfo, ListQuery};
+
+pub type Answer = Result<(StatusCode, Value), ApiError>;
+
+fn ok(v: impl serde::Serialize) -> Answer {
+    Ok((
+        StatusCode::OK,
+        serde_json::to_value(v).unwrap_or(Value::Null),
+    ))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+}
+
+/// Current objects and their bytes in a bucket, by paging through the listing.
+fn usage(st: &AdminState, bucket: &str) -> Result<(u64, u64), ApiError> {
+    let (mut objects, mut bytes) = (0u64, 0u64);
+    let mut query = ListQuery {
+        max_keys: 1000,
+        ..ListQuery::default()
+    };
+    loop {
+        let page = st.engine.list_objects(bucket, &query)?;
+        objects += page.objects.len() as u64;
+        bytes += page.objects.iter().map(|o| o.size).sum::<u64>();
+        if !page.is_truncated {
+            return Ok((objects, bytes));
+        }
+        match page.next_marker {
+            Some(m) => query.start_after = Some(m),
+            None => return Ok((objects, bytes)),
+        }
+    }
+}
+
+fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<BucketJson, ApiError> {
+    let (objects, bytes) = usage(st, &b.name)?;
+    Ok(BucketJson::new(b, objects, bytes))
+}
+
+pub fn health() -> Answer {
+    ok(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+pub fn status(st: &AdminState) -> Answer {
+    let buckets = st.engine.list_buckets()?;
+    let (mut objects, mut logical) = (0u64, 0u64);
+    for b in &buckets {
+        let (o, l) = usage(st, &b.name)?;
+        objects += o;
+        logical += l;
+    }
+    let stats = st.engine.stats()?;
+    let dedup_ratio = if stats.live_bytes == 0 {
+        1.0
+    } else {
+        logical as f64 / stats.live_bytes as f64
+    };
+    ok(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": st.started.elapsed().as_secs(),
+        "buckets": buckets.len(),
+        "objects": objects,
+        "versions": stats.versions,
+        "logical_bytes": logical,
+        "stored_bytes": stats.pack_bytes,
+        "dedup_ratio": dedup_ratio,
+        "packs": stats.packs,
+        "chunks": stats.chunks_referenced,
+    }))
+}
+
+pub fn list_buckets(st: &AdminState) -> Answer {
+    let out = st
+        .engine
+        .list_buckets()?
+        .iter()
+        .map(|b| bucket_json(st, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    ok(out)
+}
+
+pub fn create_bucket(st: &AdminState, body: &[u8]) -> Answer {
+    let req: CreateBucket = parse(body)?;
+    st.engine.create_bucket(&req.name)?;
+    let b = st.engine.bucket(&req.name)?;
+    Ok((
+        StatusCode::CREATED,
+        serde_json::to_value(BucketJson::new(&b, 0, 0)).unwrap_or(Value::Null),
+    ))
+}
+
+pub fn bucket(st: &AdminState, name: &str) -> Answer {
+    let b = st.engine.bucket(name)?;
+    let mut out = bucket_json(st, &b)?;
+    out.grants = Some(
+        st.engine
+            .grants_on_bucket(name)?
+            .iter()
+            .map(|(id, g)| GrantJson::new(g, Some(id.clone())))
+            .collect(),
+    );
+    ok(out)
+}
+
+pub fn delete_bucket(st: &AdminState, name: &str) -> Answer {
+    st.engine.delete_bucket(name)?;
+    Ok((StatusCode::NO_CONTENT, Value::Null))
+}
+
+pub fn list_keys(st: &AdminState) -> Answer {
+    ok(st
+        .engine
+        .list_access_keys()?
+        .iter()
+        .map(KeyJson::new)
+        .collect::<Vec<_>>())
+}
+
+pub fn create_key(st: &AdminState, body: &[u8]) -> Answer {
+    let req: CreateKey = parse(body)?;
+    let expires = req.expires_in_seconds.map(time::Duration::seconds);
+    let created = st.engine.create_access_key(&req.name, expires, false)?;
+    tracing::info!(access_key_id = %created.info.access_key_id, name = %req.name, "access key created");
+    let mut out = KeyJson::new(&created.info);
+    out.secret_access_key = Some(created.secret_access_key);
+    Ok((
+        StatusCode::CREATED,
+        serde_json::to_value(out).unwrap_or(Value::Null),
+    ))
+}
+
+pub fn key(st: &AdminState, id: &str) -> Answer {
+    ok(KeyJson::new(&st.engine.access_key(id)?))
+}
+
+pub fn set_enabled(st: &AdminState, id: &str, enabled: bool) -> Answer {
+    let k = st.engine.set_access_key_enabled(id, enabled)?;
+    tracing::info!(access_key_id = %id, enabled, "access key state changed");
+    ok(KeyJson::new(&k))
+}
+
+pub fn delete_key(st: &AdminState, id: &str) -> Answer {
+    st.engine.delete_access_key(id)?;
+    tracing::info!(access_key_id = %id, "access key deleted");
+    Ok((StatusCode::NO_CONTENT, Value::Null))
+}
+
+pub fn put_grant(st: &AdminState, id: &str, body: &[u8]) -> Answer {
+    let req: PutGrant = parse(body)?;
+    let k = st.engine.put_grant(id, &req.grant())?;
+    tracing::info!(access_key_id = %id, bucket = %req.bucket, "grant set");
+    ok(KeyJson::new(&k))
+}
+
+pub fn remove_grant(st: &AdminState, id: &str, body: &[u8]) -> Answer {
+    let req: RemoveGrant = parse(body)?;
+    let prefix = req.prefix.unwrap_or_default();
+    let k = st.engine.remove_grant(id, &req.bucket, &prefix)?;
+    tracing::info!(access_key_id = %id, bucket = %req.bucket, "grant revoked");
+    ok(KeyJson::new(&k))
+}
+
+pub fn share(st: &AdminState, body: &[u8]) -> Answer {
+    let req: Share = parse(body)?;
+    if req.expires_in_seconds == 0 || req.expires_in_seconds > MAX_EXPIRES_SECONDS {
+        return Err(ApiError::invalid(format!(
+            "expires_in_seconds must be between 1 and {MAX_EXPIRES_SECONDS} (7 days, the SigV4 limit)"
+        )));
+    }
+    let secret = match st.engine.authenticate(&req.access_key_id)? {
+        KeyAuth::Active { secret } => secret,
+        KeyAuth::Unknown => {
+            return Err(crate::engine::access::AccessError::NoSuchAccessKey(
+                req.access_key_id.clone(),
+            )
+            .into());
+        }
+        KeyAuth::Disabled => {
+            return Err(ApiError::invalid(format!(
+                "access key {} is disabled",
+                req.access_key_id
+            )));
+        }
+        KeyAuth::Expired => {
+            return Err(ApiError::invalid(format!(
+                "access key {} has expired",
+                req.access_key_id
+            )));
+        }
+    };
+    // A URL the S3 listener would refuse is no use to anyone.
+    let allowed = st
+        .engine
+        .key_access(&req.access_key_id)?
+        .is_some_and(|k| k.allows_object(&req.bucket, &req.key, Permission::Read));
+    if !allowed {
+        return Err(ApiError::invalid(format!(
+            "access key {} may not read {}/{}; grant it read first",
+            req.access_key_id, req.bucket, req.key
+        )));
+    }
+    st.engine.bucket(&req.bucket)?;
+    let url = presign_get(&PresignRequest {
+        base_url: &st.s3_url,
+        bucket: &req.bucket,
+        key: &req.key,
+        access_key_id: &req.access_key_id,
+        secret: &secret,
+        region: &st.region,
+        // s3s checks presigned URLs against the wall clock, not the engine's.
+        now: time::OffsetDateTime::now_utc(),
+        expires_seconds: req.expires_in_seconds,
+    });
+    ok(json!({"url": url}))
+}

@@ -1,0 +1,217 @@
+//! The admin API: JSON over plain HTTP on its own listener (loopback by
+//! default), every path but `GET /v1/health` behind the admin token. The
+//! contract is /work/notes/admin_api.md; the `coffer` CLI speaks it.
+
+pub mod error;
+mod handlers;
+pub mod json;
+pub mod presign;
+pub mod token;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+use crate::engine::Engine;
+use error::ApiError;
+use handlers::Answer;
+use token::AdminToken;
+
+/// Request bodies are small JSON documents.
+const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler needs.
+#[derive(Debug)]
+pub struct AdminState {
+    pub engine: Arc<Engine>,
+    pub token: AdminToken,
+    /// Base URL of the S3 listener, for presigned URLs.
+    pub s3_url: String,
+    pub region: String,
+    pub started: Instant,
+}
+
+/// The bound admin listener.
+#[derive(Debug)]
+pub struct AdminListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl AdminListener {
+    pub async fn bind(addr: &str) -> std::io::Result<AdminListener> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        Ok(AdminListener { listener, addr })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until `shutdown` completes; connections in flight are dropped
+    /// with the task (admin requests are short and idempotent to retry).
+    pub async fn serve(self, state: Arc<AdminState>, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return,
+                accepted = self.listener.accept() => {
+                    let (io, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "admin API: accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let st = Arc::clone(&state);
+                    tokio::spawn(async move {
+                        let svc = hyper::service::service_fn(move |req| {
+                            let st = Arc::clone(&st);
+                            async move { Ok::<_, Infallible>(handle(&st, req).await) }
+                        });
+                        let builder = auto::Builder::new(TokioExecutor::new());
+                        if let Err(e) = builder.serve_connection(TokioIo::new(io), svc).await {
+                            tracing::debug!(%peer, error = %e, "admin API connection ended");
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn respond(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
+    let bytes = if status == StatusCode::NO_CONTENT {
+        Bytes::new()
+    } else {
+        Bytes::from(serde_json::to_vec(body).unwrap_or_default())
+    };
+    let mut r = Response::new(Full::new(bytes));
+    *r.status_mut() = status;
+    if status != StatusCode::NO_CONTENT {
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+    }
+    r
+}
+
+fn bearer(req: &Request<Incoming>) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Percent-decodes one path segment; `None` when it is not UTF-8.
+fn decode_segment(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn handle(st: &AdminState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let answer = route(st, req).await;
+    let (status, body) = match answer {
+        Ok(ok) => ok,
+        Err(e) => (e.status, e.body()),
+    };
+    tracing::info!(target: "coffer::admin", %method, %path, status = status.as_u16(), "admin request");
+    respond(status, &body)
+}
+
+async fn route(st: &AdminState, req: Request<Incoming>) -> Answer {
+    let method = req.method().clone();
+    let segments: Option<Vec<String>> = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode_segment)
+        .collect();
+    let Some(segments) = segments else {
+        return Err(ApiError::bad_request("path is not valid UTF-8"));
+    };
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if method == Method::GET && segs == ["v1", "health"] {
+        return handlers::health();
+    }
+    if !bearer(&req).is_some_and(|t| st.token.verify(t)) {
+        return Err(ApiError::unauthorized());
+    }
+    let body = Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("request body: {e}")))?
+        .to_bytes();
+    // Engine calls may wait for a redb commit (an fsync): off the reactor.
+    tokio::task::block_in_place(|| dispatch(st, &method, &segs, &body))
+}
+
+fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Answer {
+    use Method as M;
+    match (method, segs) {
+        (&M::GET, ["v1", "status"]) => handlers::status(st),
+        (&M::GET, ["v1", "buckets"]) => handlers::list_buckets(st),
+        (&M::POST, ["v1", "buckets"]) => handlers::create_bucket(st, body),
+        (&M::GET, ["v1", "buckets", name]) => handlers::bucket(st, name),
+        (&M::DELETE, ["v1", "buckets", name]) => handlers::delete_bucket(st, name),
+        (&M::GET, ["v1", "keys"]) => handlers::list_keys(st),
+        (&M::POST, ["v1", "keys"]) => handlers::create_key(st, body),
+        (&M::GET, ["v1", "keys", id]) => handlers::key(st, id),
+        (&M::DELETE, ["v1", "keys", id]) => handlers::delete_key(st, id),
+        (&M::POST, ["v1", "keys", id, "enable"]) => handlers::set_enabled(st, id, true),
+        (&M::POST, ["v1", "keys", id, "disable"]) => handlers::set_enabled(st, id, false),
+        (&M::POST, ["v1", "keys", id, "grants"]) => handlers::put_grant(st, id, body),
+        (&M::DELETE, ["v1", "keys", id, "grants"]) => handlers::remove_grant(st, id, body),
+        (&M::POST, ["v1", "share"]) => handlers::share(st, body),
+        (
+            _,
+            ["v1", "status" | "buckets" | "keys" | "share"]
+            | ["v1", "buckets" | "keys", _]
+            | ["v1", "keys", _, "enable" | "disable" | "grants"],
+        ) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found("no such admin API endpoint")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_segment;
+
+    #[test]
+    fn segments_decode() {
+        assert_eq!(decode_segment("a%2Fb%20c").as_deref(), Some("a/b c"));
+        assert_eq!(decode_segment("plain").as_deref(), Some("plain"));
+        assert_eq!(decode_segment("bad%zz"), None);
+        assert_eq!(decode_segment("%ff"), None);
+        assert_eq!(decode_segment("end%4").as_deref(), Some("end%4"));
+    }
+}
