@@ -383,9 +383,7 @@ fn check_grant_scope(bucket: &str, prefix: &str) -> AccessResult<()> {
 }
 
 impl Engine {
-    fn open_grants_read(
-        txn: &redb::ReadTransaction,
-    ) -> Result<Option<GrantsTable>, EngineError> {
+    fn open_grants_read(txn: &redb::ReadTransaction) -> Result<Option<GrantsTable>, EngineError> {
         match txn.open_table(GRANTS) {
             Ok(t) => Ok(Some(t)),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
