@@ -12,27 +12,32 @@ pub fn count(doc: &str, tag: &str) -> usize {
 
 /// Inner text of every `<tag>…</tag>` in document order, not unescaped.
 pub fn all(doc: &str, tag: &str) -> Vec<String> {
-    let open_plain = format!("<{tag}>");
-    let open_attr = format!("<{tag} ");
+    let open = format!("<{tag}");
     let close = format!("</{tag}>");
     let mut out = Vec::new();
     let mut rest = doc;
-    loop {
-        let start = match (rest.find(&open_plain), rest.find(&open_attr)) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => return out,
+    // One forward scan: a single search for `<tag` and a look at the byte after it
+    // (searching separately for `<tag>` and `<tag ` rescans the document per element).
+    while let Some(start) = rest.find(&open) {
+        let after_name = start + open.len();
+        match rest.as_bytes().get(after_name) {
+            Some(b'>') | Some(b' ') => {}
+            _ => {
+                rest = &rest[after_name..];
+                continue;
+            }
+        }
+        let Some(gt) = rest[after_name..].find('>') else {
+            return out;
         };
-        let after_open = match rest[start..].find('>') {
-            Some(i) => start + i + 1,
-            None => return out,
-        };
+        let after_open = after_name + gt + 1;
         let Some(end) = rest[after_open..].find(&close) else {
             return out;
         };
         out.push(rest[after_open..after_open + end].to_owned());
         rest = &rest[after_open + end + close.len()..];
     }
+    out
 }
 
 fn unescape(s: &str) -> String {
@@ -57,5 +62,10 @@ mod tests {
         assert_eq!(first(doc, "NextContinuationToken").as_deref(), Some("t&1"));
         assert_eq!(all(doc, "Key"), vec!["a", "b&amp;c"]);
         assert_eq!(count("<VersioningConfiguration xmlns=\"x\"/>", "Status"), 0);
+        assert_eq!(all("<KeyCount>2</KeyCount><Key>k</Key>", "Key"), vec!["k"]);
+        assert_eq!(
+            all("<Version a=\"1\"><Key>v</Key></Version>", "Version"),
+            vec!["<Key>v</Key>"]
+        );
     }
 }
