@@ -74,11 +74,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         started: std::time::Instant::now(),
     });
     let service = build_service(engine, &config.s3_options());
-    say(&format!("coffer: S3 listening on {}", listener.url()))?;
+    // Before the S3 line: harnesses stop reading stdout once they saw that one.
     say(&format!(
         "coffer: admin API listening on {}",
         admin_listener.url()
     ))?;
+    say(&format!("coffer: S3 listening on {}", listener.url()))?;
     let admin = tokio::spawn(admin_listener.serve(admin_state, std::future::pending()));
     tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir.display(), "cofferd started");
     listener.serve(service, shutdown).await;

@@ -348,15 +348,20 @@ fn debug_logs_hold_no_secret() {
     let deadline = Instant::now() + Duration::from_secs(60);
     for line in lines {
         let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("coffer: S3 listening on ") {
-            s3_url = u.trim().to_owned();
-        }
         if let Some(u) = line.strip_prefix("coffer: admin API listening on ") {
             admin_url = u.trim().to_owned();
+        }
+        // The last start-up line.
+        if let Some(u) = line.strip_prefix("coffer: S3 listening on ") {
+            s3_url = u.trim().to_owned();
             break;
         }
         assert!(Instant::now() < deadline);
     }
+    assert!(
+        !admin_url.is_empty() && !s3_url.is_empty(),
+        "start-up lines"
+    );
     let admin = Admin {
         url: admin_url,
         token: token.to_owned(),
