@@ -38,6 +38,24 @@ pub fn version_listed(v: Option<&VersionId>) -> String {
     v.map_or_else(|| "null".to_owned(), |v| v.as_str().to_owned())
 }
 
+/// Moves the metadata fields out of an s3s input (PutObject, CopyObject and
+/// CreateMultipartUpload inputs name them alike but are distinct types).
+macro_rules! meta_input_from {
+    ($input:expr) => {
+        $crate::s3::convert::MetaInput {
+            content_type: $input.content_type,
+            cache_control: $input.cache_control,
+            content_disposition: $input.content_disposition,
+            content_encoding: $input.content_encoding,
+            content_language: $input.content_language,
+            expires: $input.expires,
+            website_redirect_location: $input.website_redirect_location,
+            metadata: $input.metadata,
+        }
+    };
+}
+pub(crate) use meta_input_from;
+
 /// Metadata headers a PUT, CopyObject (REPLACE) or CreateMultipartUpload carries.
 #[derive(Debug, Default)]
 pub struct MetaInput {

@@ -8,7 +8,7 @@ use super::CofferS3;
 use super::blocking::blocking;
 use super::checksum;
 use super::conditional::Conditions;
-use super::convert::{MetaInput, etag, ts, version, version_out};
+use super::convert::{etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::objects::refuse_sse_c;
 use crate::engine::{EngineError, ObjectInfo};
@@ -100,19 +100,7 @@ pub async fn copy_object(
     }
 
     let meta = if replace {
-        Some(
-            MetaInput {
-                content_type: input.content_type,
-                cache_control: input.cache_control,
-                content_disposition: input.content_disposition,
-                content_encoding: input.content_encoding,
-                content_language: input.content_language,
-                expires: input.expires,
-                website_redirect_location: input.website_redirect_location,
-                metadata: input.metadata,
-            }
-            .into_meta()?,
-        )
+        Some(meta_input_from!(input).into_meta()?)
     } else {
         None
     };

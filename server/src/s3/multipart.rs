@@ -9,7 +9,7 @@ use super::blocking::blocking;
 use super::body::request_body;
 use super::checksum::{self, Declared};
 use super::conditional::Conditions;
-use super::convert::{MetaInput, etag, owner, ts, version_out};
+use super::convert::{etag, meta_input_from, owner, ts, version_out};
 use super::copy;
 use super::error::EngineResultExt;
 use super::listing::delimiter;
@@ -58,17 +58,7 @@ pub async fn create_multipart_upload(
     // checksums are still checked and stored, and the object answers with a
     // COMPOSITE checksum (`<value>-<parts>`), which clients do not compare
     // against a whole-body hash. CRC64NVME is always full-object.
-    let meta = MetaInput {
-        content_type: input.content_type,
-        cache_control: input.cache_control,
-        content_disposition: input.content_disposition,
-        content_encoding: input.content_encoding,
-        content_language: input.content_language,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-        metadata: input.metadata,
-    }
-    .into_meta()?;
+    let meta = meta_input_from!(input).into_meta()?;
     let upload = blocking(|| {
         s3.engine
             .create_multipart(&input.bucket, &input.key, meta, alg)

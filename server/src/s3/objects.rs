@@ -10,7 +10,7 @@ use super::blocking::blocking;
 use super::body::{request_body, response_body};
 use super::checksum::{self, Declared};
 use super::conditional::{Conditions, precondition_failed};
-use super::convert::{MetaInput, MetaOutput, etag, ts, version, version_out};
+use super::convert::{MetaOutput, etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::range;
 use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions, VersionId};
@@ -90,17 +90,7 @@ pub async fn put_object(
         }
     }
 
-    let meta = MetaInput {
-        content_type: input.content_type,
-        cache_control: input.cache_control,
-        content_disposition: input.content_disposition,
-        content_encoding: input.content_encoding,
-        content_language: input.content_language,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-        metadata: input.metadata,
-    }
-    .into_meta()?;
+    let meta = meta_input_from!(input).into_meta()?;
     let opts = PutOptions {
         meta,
         checksums: declared.algorithms(),
