@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the conformance tests drive, by package name:
 #   Debian: restic rclone s3cmd awscli (v2) duplicity python3-boto3 (duplicity's boto3 backend)
-#           python3-venv openssl gnupg
+#           python3-venv openssl gnupg curl (presigned-URL tests) procps (kill)
 #   PyPI (into <repo>/.venv, gitignored): boto3 awscrt awscli (v1) pytest requests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
     restic rclone s3cmd awscli duplicity python3-boto3 \
-    python3-venv python3-pip openssl gnupg ca-certificates
+    python3-venv python3-pip openssl gnupg ca-certificates curl procps
 
 # /usr/bin/python3 explicitly: a pyenv or conda python on PATH must not decide the venv's interpreter.
 if [ ! -x .venv/bin/python ]; then
