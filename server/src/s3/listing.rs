@@ -84,7 +84,8 @@ fn object(info: ObjectInfo, enc: Encoder, with_owner: bool) -> Object {
     }
 }
 
-fn prefixes(list: Vec<String>, enc: Encoder) -> Option<Vec<CommonPrefix>> {
+/// CommonPrefixes of any listing answer (objects, versions, uploads), URL-encoded when asked.
+pub(super) fn prefixes(list: Vec<String>, enc: Encoder) -> Option<Vec<CommonPrefix>> {
     (!list.is_empty()).then(|| {
         list.into_iter()
             .map(|p| CommonPrefix {

@@ -12,7 +12,7 @@ use super::conditional::Conditions;
 use super::convert::{etag, meta_input_from, owner, ts, version_out};
 use super::copy;
 use super::error::EngineResultExt;
-use super::listing::delimiter;
+use super::listing::{delimiter, prefixes};
 use super::objects::{expected_size, refuse_sse_c};
 use super::range;
 use super::url_encoding::Encoder;
@@ -389,13 +389,6 @@ pub async fn list_multipart_uploads(
             checksum_type: checksum_type(u.checksum_algorithm),
         })
         .collect();
-    let common_prefixes: Vec<CommonPrefix> = page
-        .common_prefixes
-        .into_iter()
-        .map(|p| CommonPrefix {
-            prefix: Some(enc.apply(p)),
-        })
-        .collect();
     Ok(S3Response::new(ListMultipartUploadsOutput {
         bucket: Some(input.bucket),
         prefix: Some(enc.apply(input.prefix.unwrap_or_default())),
@@ -415,7 +408,7 @@ pub async fn list_multipart_uploads(
         max_uploads: i32::try_from(max).ok(),
         is_truncated: Some(page.is_truncated),
         uploads: (!uploads.is_empty()).then_some(uploads),
-        common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
+        common_prefixes: prefixes(page.common_prefixes, enc),
         encoding_type: input.encoding_type,
         request_charged: None,
     }))

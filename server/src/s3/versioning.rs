@@ -7,7 +7,7 @@ use super::CofferS3;
 use super::blocking::blocking;
 use super::convert::{etag, owner, ts, version_listed};
 use super::error::EngineResultExt;
-use super::listing::{delimiter, max_keys};
+use super::listing::{delimiter, max_keys, prefixes};
 use super::url_encoding::Encoder;
 use crate::engine::{VersioningState, VersionsPage, VersionsQuery};
 
@@ -123,13 +123,6 @@ pub async fn list_object_versions(
             });
         }
     }
-    let common_prefixes: Vec<CommonPrefix> = page
-        .common_prefixes
-        .into_iter()
-        .map(|p| CommonPrefix {
-            prefix: Some(enc.apply(p)),
-        })
-        .collect();
     Ok(S3Response::new(ListObjectVersionsOutput {
         name: Some(input.bucket),
         prefix: Some(enc.apply(input.prefix.unwrap_or_default())),
@@ -150,7 +143,7 @@ pub async fn list_object_versions(
         is_truncated: Some(page.is_truncated),
         versions: (!versions.is_empty()).then_some(versions),
         delete_markers: (!markers.is_empty()).then_some(markers),
-        common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
+        common_prefixes: prefixes(page.common_prefixes, enc),
         encoding_type: input.encoding_type,
         request_charged: None,
     }))
