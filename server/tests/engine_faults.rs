@@ -258,8 +258,9 @@ async fn dropped_put_leaves_no_temporary() {
     let dir = tempfile::tempdir().unwrap();
     let e = open(dir.path()).await;
     e.create_bucket("bkt").unwrap();
-    let first = Bytes::from(data(1 << 20, 9));
-    // One MiB, then a body that never ends (a client that stalls).
+    // Past the small-body limit (so the body has a pack file of its own),
+    // then a body that never ends (a client that stalls).
+    let first = Bytes::from(data(3 << 20, 9));
     let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(first)])
         .chain(futures::stream::pending());
     let e2 = e.clone();

@@ -1,6 +1,11 @@
 //! The PUT data path: body → chunks → ids → seal (on a bounded pool) → packs
 //! in the backend, with MD5 and checksums computed beside it.
 //!
+//! A body stays in memory until its sealed chunks pass the small-body limit;
+//! one that ends below it is verified first and then goes into a pack shared
+//! with the other small bodies of the moment (`engine::shared_packs`). Larger bodies
+//! stream into packs of their own.
+//!
 //! Nothing here touches the metadata store except to ask whether a chunk is
 //! already indexed. The caller commits what [`ingest`] returns in one
 //! transaction, or calls [`Ingested::discard`] to delete the packs it wrote.
@@ -10,7 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use coffer_repo::{ChunkId, ChunkKind, ChunkRef, IndexEntry, PackBuilder, PackId, SealedChunk};
+use coffer_repo::{
+    ChunkId, ChunkKind, ChunkRef, FinishedPack, IndexEntry, PackBuilder, PackId, SealedChunk,
+};
 use futures::StreamExt;
 
 use crate::backend::PackWriter;
@@ -24,7 +31,33 @@ use crate::engine::{Inner, digests};
 pub(crate) struct NewPack {
     pub id: PackId,
     pub size: u64,
+    /// This writer's chunks in the pack (all of them unless `shared`).
     pub entries: Vec<IndexEntry>,
+    /// Written together with other bodies: never deleted by this writer.
+    pub shared: bool,
+}
+
+impl NewPack {
+    pub fn from_finished(fin: &FinishedPack, shared: bool) -> Self {
+        NewPack {
+            id: fin.id,
+            size: fin.total_len,
+            entries: fin
+                .entries
+                .iter()
+                .map(|e| IndexEntry {
+                    id: e.id,
+                    pack: fin.id,
+                    offset: e.offset,
+                    sealed_len: e.sealed_len,
+                    plain_len: e.plain_len,
+                    compression: e.compression,
+                    kind: e.kind,
+                })
+                .collect(),
+            shared,
+        }
+    }
 }
 
 /// What a body turned into.
@@ -43,7 +76,7 @@ impl Ingested {
 }
 
 pub(crate) async fn discard_packs(inner: &Inner, packs: &[NewPack]) {
-    for p in packs {
+    for p in packs.iter().filter(|p| !p.shared) {
         if let Err(e) = inner.backend.delete_pack(&p.id).await {
             tracing::warn!(pack = %hex::encode(p.id.0), error = %e, "could not delete an uncommitted pack; gc will find it");
         }
@@ -55,17 +88,49 @@ const MAX_PENDING_FINISHES: usize = 2;
 
 type PendingFinish = tokio::task::JoinHandle<EngineResult<NewPack>>;
 
-/// The pack being filled, rotated packs still being made durable, and the
-/// ones already durable.
+/// Chunks held in memory while the body may still be small, or else the
+/// pack being filled, rotated packs still being made durable, and the ones
+/// already durable.
 struct Packer<'a> {
     inner: &'a Inner,
+    held: Vec<(ChunkId, SealedChunk)>,
+    held_bytes: u64,
+    /// The body outgrew the small-body limit: it has packs of its own.
+    spilled: bool,
     current: Option<(Box<dyn PackWriter>, PackBuilder)>,
     pending: std::collections::VecDeque<PendingFinish>,
     done: Vec<NewPack>,
 }
 
 impl Packer<'_> {
-    async fn append(&mut self, id: ChunkId, sealed: &SealedChunk) -> EngineResult<()> {
+    async fn append(&mut self, id: ChunkId, sealed: SealedChunk) -> EngineResult<()> {
+        if !self.spilled {
+            let len = sealed.bytes.len() as u64;
+            if self.held_bytes + len <= self.inner.tuning.small_body_limit {
+                self.held_bytes += len;
+                self.held.push((id, sealed));
+                return Ok(());
+            }
+            self.spilled = true;
+            for (hid, hsealed) in std::mem::take(&mut self.held) {
+                self.append_to_file(hid, &hsealed).await?;
+            }
+        }
+        self.append_to_file(id, &sealed).await
+    }
+
+    /// Hands a body that stayed small to the shared-pack writers.
+    async fn share(&mut self) -> EngineResult<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let chunks = std::mem::take(&mut self.held);
+        let pack = self.inner.shared_packs.write(chunks).await?;
+        self.done.push(pack);
+        Ok(())
+    }
+
+    async fn append_to_file(&mut self, id: ChunkId, sealed: &SealedChunk) -> EngineResult<()> {
         if self.current.is_none() {
             let writer = self.inner.backend.create_pack().await?;
             self.current = Some((writer, PackBuilder::new()));
@@ -97,14 +162,17 @@ impl Packer<'_> {
             writer.abort().await;
             return Ok(());
         }
-        let fin = match builder.finish(&self.inner.keys) {
+        let mut fin = match builder.finish(&self.inner.keys) {
             Ok(f) => f,
             Err(e) => {
                 writer.abort().await;
                 return Err(e.into());
             }
         };
-        if let Err(e) = writer.write(Bytes::from(fin.tail)).await {
+        if let Err(e) = writer
+            .write(Bytes::from(std::mem::take(&mut fin.tail)))
+            .await
+        {
             writer.abort().await;
             return Err(e.into());
         }
@@ -116,24 +184,7 @@ impl Packer<'_> {
                 fin.total_len
             )));
         }
-        let entries = fin
-            .entries
-            .iter()
-            .map(|e| IndexEntry {
-                id: e.id,
-                pack: fin.id,
-                offset: e.offset,
-                sealed_len: e.sealed_len,
-                plain_len: e.plain_len,
-                compression: e.compression,
-                kind: e.kind,
-            })
-            .collect();
-        let pack = NewPack {
-            id: fin.id,
-            size: fin.total_len,
-            entries,
-        };
+        let pack = NewPack::from_finished(&fin, false);
         self.pending.push_back(tokio::spawn(async move {
             writer.finish(&pack.id).await?;
             Ok(pack)
@@ -278,6 +329,9 @@ pub(crate) async fn ingest(
 
     let mut packer = Packer {
         inner,
+        held: Vec::new(),
+        held_bytes: 0,
+        spilled: false,
         current: None,
         pending: std::collections::VecDeque::new(),
         done: Vec::new(),
@@ -304,7 +358,7 @@ pub(crate) async fn ingest(
         if !in_this_body.insert(p.id) {
             continue;
         }
-        if let Err(e) = packer.append(p.id, &sealed).await {
+        if let Err(e) = packer.append(p.id, sealed).await {
             failure = Some(e);
             break;
         }
@@ -318,6 +372,31 @@ pub(crate) async fn ingest(
             return Err(EngineError::IncompleteBody);
         }
         return Err(e);
+    }
+
+    let check = |digests: &Digests| {
+        if expected_size.is_some_and(|n| n != digests.size) || digests.size != offset {
+            Err(EngineError::IncompleteBody)
+        } else if let Some(verify) = verify {
+            verify(digests)
+        } else {
+            Ok(())
+        }
+    };
+
+    if !packer.spilled {
+        // A small body is verified before any byte of it is written: once in
+        // a shared pack, it could not be deleted again.
+        let digests = hasher
+            .await
+            .map_err(|e| EngineError::Internal(format!("hash task failed: {e}")))?;
+        check(&digests)?;
+        packer.share().await?;
+        return Ok(Ingested {
+            digests,
+            chunks,
+            packs: std::mem::take(&mut packer.done),
+        });
     }
 
     // MD5 usually trails the pipeline: make the last pack durable meanwhile.
@@ -334,14 +413,7 @@ pub(crate) async fn ingest(
             return Err(e);
         }
     };
-    let checked = if expected_size.is_some_and(|n| n != digests.size) || digests.size != offset {
-        Err(EngineError::IncompleteBody)
-    } else if let Some(verify) = verify {
-        verify(&digests)
-    } else {
-        Ok(())
-    };
-    if let Err(e) = checked {
+    if let Err(e) = check(&digests) {
         packer.discard().await;
         return Err(e);
     }

@@ -19,6 +19,7 @@ pub(crate) mod meta;
 mod multipart;
 mod objects;
 mod read;
+mod shared_packs;
 mod stats;
 pub mod types;
 mod version_id;
@@ -63,6 +64,9 @@ pub struct EngineTuning {
     pub pack_target: u64,
     /// Minimum size of every part but the last of a multipart upload (S3: 5 MiB).
     pub min_part_size: u64,
+    /// A body whose sealed chunks stay within this many bytes is held in
+    /// memory and written into a pack shared with other small bodies.
+    pub small_body_limit: u64,
 }
 
 impl Default for EngineTuning {
@@ -70,6 +74,7 @@ impl Default for EngineTuning {
         EngineTuning {
             pack_target: 32 << 20,
             min_part_size: 5 << 20,
+            small_body_limit: 1 << 20,
         }
     }
 }
@@ -85,6 +90,8 @@ pub(crate) struct Inner {
     pub db: Arc<redb::Database>,
     /// Group commit of PUT-path metadata writes.
     pub committer: committer::Committer,
+    /// Group commit of small bodies' pack bytes.
+    pub shared_packs: shared_packs::SharedPacks,
     pub keys: Keys,
     pub config: RepoConfig,
     pub zstd_level: i32,
@@ -141,6 +148,11 @@ impl Engine {
         let db = Arc::new(opened.db);
         let inner = Arc::new(Inner {
             committer: committer::Committer::start(db.clone())?,
+            shared_packs: shared_packs::SharedPacks::start(
+                backend.clone(),
+                opened.keys.clone(),
+                tuning.pack_target,
+            ),
             db,
             keys: opened.keys,
             config: opened.config,

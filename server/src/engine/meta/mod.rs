@@ -120,19 +120,23 @@ impl<'t> ChunkBook<'t> {
 
     /// Records a freshly written pack and its chunks. A chunk some other writer
     /// indexed first keeps its existing entry (ours becomes dead bytes in our pack).
+    /// A shared pack is added once per writer: the first one creates its record.
     pub fn add_pack(&mut self, id: PackId, size: u64, entries: &[IndexEntry]) -> EngineResult<()> {
-        self.packs
-            .insert(
-                id.0.as_slice(),
-                PackRecord {
-                    size,
-                    live_bytes: 0,
-                    created_us: self.now_us,
-                }
-                .encode()
-                .as_slice(),
-            )
-            .ctx("insert pack")?;
+        let known = self.packs.get(id.0.as_slice()).ctx("read pack")?.is_some();
+        if !known {
+            self.packs
+                .insert(
+                    id.0.as_slice(),
+                    PackRecord {
+                        size,
+                        live_bytes: 0,
+                        created_us: self.now_us,
+                    }
+                    .encode()
+                    .as_slice(),
+                )
+                .ctx("insert pack")?;
+        }
         for e in entries {
             if self
                 .index
