@@ -6,4 +6,5 @@ pub mod backend;
 pub mod config;
 pub mod engine;
 pub mod listener;
+pub mod malloc_arenas;
 pub mod s3;

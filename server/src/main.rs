@@ -17,6 +17,8 @@ use coffer_server::s3::build_service;
 /// Errors are printed as one line (`cofferd: <what>: <cause>`), without the
 /// backtrace `anyhow` would add when `RUST_BACKTRACE` is set.
 fn main() -> ExitCode {
+    // Before the runtime starts any thread.
+    coffer_server::malloc_arenas::cap();
     match start() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
