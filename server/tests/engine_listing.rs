@@ -98,7 +98,7 @@ async fn listing_with_prefixes_delimiters_and_pages() {
     put(&e, "bkt2", "logs/other", b"x").await;
     // Deleted and delete-marked keys are not listed.
     put(&e, "bkt", "gone", b"x").await;
-    e.delete_object("bkt", "gone", None).unwrap();
+    e.delete_object("bkt", "gone", None).await.unwrap();
 
     let delimiters: [Option<&str>; 3] = [None, Some("/"), Some("0")];
     let prefixes = ["", "logs/", "logs", "logs/2024/", "a", "nomatch", "/"];

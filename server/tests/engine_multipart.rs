@@ -122,7 +122,7 @@ async fn upload_complete_and_read_back() {
         Err(EngineError::NoSuchUpload)
     ));
     // Only the version holds references; deleting it frees everything.
-    e.delete_object("bkt", "big", None).unwrap();
+    e.delete_object("bkt", "big", None).await.unwrap();
     let s = e.stats().unwrap();
     assert_eq!(s.chunks_referenced, 0);
     assert_eq!(s.gc_queue, s.chunks_indexed);

@@ -145,7 +145,7 @@ async fn buckets() {
         e.delete_bucket("alpha"),
         Err(EngineError::BucketNotEmpty(_))
     ));
-    e.delete_object("alpha", "k", None).unwrap();
+    e.delete_object("alpha", "k", None).await.unwrap();
     e.delete_bucket("alpha").unwrap();
     assert!(matches!(
         e.delete_bucket("alpha"),
@@ -416,7 +416,7 @@ async fn overwrite_and_delete_return_refcounts_to_zero() {
     let s2 = e.stats().unwrap();
     assert_eq!(s2.versions, 1);
     assert!(s2.gc_queue > 0, "the replaced version's chunks are queued");
-    e.delete_object("bkt", "k", None).unwrap();
+    e.delete_object("bkt", "k", None).await.unwrap();
     let s3 = e.stats().unwrap();
     assert_eq!(s3.chunks_referenced, 0);
     assert_eq!(s3.gc_queue, s3.chunks_indexed);
@@ -427,7 +427,7 @@ async fn overwrite_and_delete_return_refcounts_to_zero() {
         Err(EngineError::NoSuchKey)
     ));
     // Deleting again is fine (S3 answers 204).
-    e.delete_object("bkt", "k", None).unwrap();
+    e.delete_object("bkt", "k", None).await.unwrap();
     // Putting the first data again revives its queued chunks instead of storing them anew.
     let before = pack_bytes(dir.path());
     put(&e, "bkt", "k", &a).await;
@@ -526,7 +526,7 @@ async fn copy_is_by_reference() {
     assert_eq!(copied.etag, src.etag);
     assert_eq!(pack_bytes(dir.path()), before, "copy writes no data");
     assert_eq!(e.head_object("cbk", "dst", None).unwrap().meta, meta);
-    e.delete_object("bkt", "src", None).unwrap();
+    e.delete_object("bkt", "src", None).await.unwrap();
     assert_eq!(get(&e, "cbk", "dst").await.unwrap(), a);
 }
 
@@ -570,7 +570,9 @@ async fn concurrent_puts_of_the_same_new_data() {
         cut_points(small_chunker(), &payload).len() + 1
     );
     for i in 0..8 {
-        e.delete_object("bkt", &format!("k{i}"), None).unwrap();
+        e.delete_object("bkt", &format!("k{i}"), None)
+            .await
+            .unwrap();
     }
     let s = e.stats().unwrap();
     assert_eq!((s.chunks_referenced, s.live_bytes), (0, 0));
@@ -589,14 +591,14 @@ async fn delete_objects_in_one_transaction() {
     }
     items.push(("never-existed".to_string(), None));
     items.push(("k1".to_string(), Some(VersionId::Id("not-an-id".into()))));
-    let results = e.delete_objects("bkt", &items).unwrap();
+    let results = e.delete_objects("bkt", &items).await.unwrap();
     assert_eq!(results.len(), items.len());
     assert!(results[..41].iter().all(|r| r.is_ok()));
     assert!(matches!(results[41], Err(EngineError::InvalidArgument(_))));
     let s = e.stats().unwrap();
     assert_eq!((s.versions, s.chunks_referenced), (0, 0));
     assert!(matches!(
-        e.delete_objects("nobucket", &items),
+        e.delete_objects("nobucket", &items).await,
         Err(EngineError::NoSuchBucket(_))
     ));
     e.delete_bucket("bkt").unwrap();

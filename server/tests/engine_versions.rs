@@ -90,7 +90,7 @@ async fn versioning_lifecycle_as_aws_documents_it() {
     assert_eq!(h.version_id.as_ref(), Some(&v1));
 
     // DELETE without a version id adds a delete marker.
-    let d = e.delete_object("bkt", "k", None).unwrap();
+    let d = e.delete_object("bkt", "k", None).await.unwrap();
     assert!(d.delete_marker);
     let dm = d.version_id.unwrap();
     match e.head_object("bkt", "k", None) {
@@ -115,7 +115,7 @@ async fn versioning_lifecycle_as_aws_documents_it() {
     assert_eq!(read_version(&e, "k", &v2).await, b"v2");
 
     // Deleting the marker by id brings the object back.
-    let d = e.delete_object("bkt", "k", Some(&dm)).unwrap();
+    let d = e.delete_object("bkt", "k", Some(&dm)).await.unwrap();
     assert!(d.delete_marker);
     assert_eq!(d.version_id.as_ref(), Some(&dm));
     assert_eq!(get(&e, "bkt", "k").await.unwrap(), b"v2");
@@ -137,7 +137,7 @@ async fn versioning_lifecycle_as_aws_documents_it() {
     assert_eq!(read_version(&e, "k", &VersionId::Null).await, b"s1");
 
     // Suspended DELETE: a null delete marker replaces the null version.
-    let d = e.delete_object("bkt", "k", None).unwrap();
+    let d = e.delete_object("bkt", "k", None).await.unwrap();
     assert!(d.delete_marker);
     assert_eq!(d.version_id, Some(VersionId::Null));
     assert_eq!(
@@ -157,11 +157,13 @@ async fn versioning_lifecycle_as_aws_documents_it() {
     }
 
     // Permanently deleting versions by id.
-    e.delete_object("bkt", "k", Some(&VersionId::Null)).unwrap();
+    e.delete_object("bkt", "k", Some(&VersionId::Null))
+        .await
+        .unwrap();
     assert_eq!(get(&e, "bkt", "k").await.unwrap(), b"v2");
-    e.delete_object("bkt", "k", Some(&v2)).unwrap();
+    e.delete_object("bkt", "k", Some(&v2)).await.unwrap();
     assert_eq!(get(&e, "bkt", "k").await.unwrap(), b"v1");
-    e.delete_object("bkt", "k", Some(&v1)).unwrap();
+    e.delete_object("bkt", "k", Some(&v1)).await.unwrap();
     assert!(matches!(
         e.head_object("bkt", "k", None),
         Err(EngineError::NoSuchKey)
@@ -180,7 +182,7 @@ async fn versioning_lifecycle_as_aws_documents_it() {
         Err(EngineError::InvalidArgument(_))
     ));
     // Deleting a version that no longer exists succeeds.
-    assert!(e.delete_object("bkt", "k", Some(&v1)).is_ok());
+    assert!(e.delete_object("bkt", "k", Some(&v1)).await.is_ok());
     // Versioning cannot be switched off again.
     assert!(
         e.set_versioning("bkt", VersioningState::Unversioned)
@@ -194,7 +196,7 @@ async fn enabled_delete_of_missing_key_still_adds_a_marker() {
     let e = open(dir.path()).await;
     e.create_bucket("bkt").unwrap();
     e.set_versioning("bkt", VersioningState::Enabled).unwrap();
-    let d = e.delete_object("bkt", "ghost", None).unwrap();
+    let d = e.delete_object("bkt", "ghost", None).await.unwrap();
     assert!(d.delete_marker);
     assert_eq!(shape(&e, "ghost").len(), 1);
     // The bucket now holds a marker, so it is not empty.
@@ -210,7 +212,7 @@ async fn unversioned_delete_removes_the_object() {
     let e = open(dir.path()).await;
     e.create_bucket("bkt").unwrap();
     put(&e, "bkt", "k", b"x").await;
-    let d = e.delete_object("bkt", "k", None).unwrap();
+    let d = e.delete_object("bkt", "k", None).await.unwrap();
     assert!(!d.delete_marker);
     assert_eq!(d.version_id, None);
     assert!(shape(&e, "k").is_empty());
@@ -232,7 +234,7 @@ async fn list_versions_pages_with_markers() {
         put(&e, "bkt", "a", format!("a{i}").as_bytes()).await;
         put(&e, "bkt", "b", format!("b{i}").as_bytes()).await;
     }
-    e.delete_object("bkt", "b", None).unwrap();
+    e.delete_object("bkt", "b", None).await.unwrap();
     put(&e, "bkt", "d/y", b"dy").await;
     put(&e, "bkt", "e", b"e").await;
 

@@ -85,18 +85,6 @@ impl Committer {
     }
 }
 
-impl Committer {
-    /// [`Committer::submit`] for synchronous callers (the S3 front calls the
-    /// engine's sync methods inside `block_in_place`); needs no runtime.
-    pub fn submit_blocking<T, F>(&self, apply: F) -> EngineResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&WriteTransaction) -> JobResult<T> + Send + 'static,
-    {
-        futures::executor::block_on(self.submit(apply))
-    }
-}
-
 impl Drop for Committer {
     fn drop(&mut self) {
         self.tx.take();

@@ -344,24 +344,24 @@ impl Engine {
         Ok(read::stream(self.inner.clone(), pieces))
     }
 
-    pub fn delete_object(
+    pub async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
         version: Option<&VersionId>,
     ) -> EngineResult<DeleteOutcome> {
-        objects::delete(&self.inner, bucket, key, version)
+        objects::delete(&self.inner, bucket, key, version).await
     }
 
     /// DeleteObjects: all deletions in one metadata transaction (one fsync);
     /// one result per entry, in order. `Err` as a whole only when the bucket
     /// does not exist or the transaction fails.
-    pub fn delete_objects(
+    pub async fn delete_objects(
         &self,
         bucket: &str,
         items: &[(String, Option<VersionId>)],
     ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
-        objects::delete_many(&self.inner, bucket, items)
+        objects::delete_many(&self.inner, bucket, items).await
     }
 
     /// Copies a version by reference (no data is rewritten). `meta = None`

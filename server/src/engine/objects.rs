@@ -584,7 +584,7 @@ pub(crate) fn apply_delete(
     Ok(Ok(outcome))
 }
 
-pub(crate) fn delete(
+pub(crate) async fn delete(
     inner: &Inner,
     bucket: &str,
     key: &str,
@@ -598,25 +598,29 @@ pub(crate) fn delete(
     );
     inner
         .committer
-        .submit_blocking(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
+        .submit(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
+        .await
 }
 
 /// DeleteObjects: every deletion in one transaction; one result per entry, in order.
-pub(crate) fn delete_many(
+pub(crate) async fn delete_many(
     inner: &Inner,
     bucket: &str,
     items: &[(String, Option<VersionId>)],
 ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
     let (clock, b, items) = (inner.clock.clone(), bucket.to_owned(), items.to_vec());
-    inner.committer.submit_blocking(move |txn| {
-        // A missing bucket fails the whole request, as S3 does.
-        if let Err(soft) = soft_if_missing(bucket_versioning_rw(txn, &b))? {
-            return Ok(Err(soft));
-        }
-        let mut out = Vec::with_capacity(items.len());
-        for (key, version) in &items {
-            out.push(apply_delete(txn, &clock, &b, key, version.as_ref())?);
-        }
-        Ok(Ok(out))
-    })
+    inner
+        .committer
+        .submit(move |txn| {
+            // A missing bucket fails the whole request, as S3 does.
+            if let Err(soft) = soft_if_missing(bucket_versioning_rw(txn, &b))? {
+                return Ok(Err(soft));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (key, version) in &items {
+                out.push(apply_delete(txn, &clock, &b, key, version.as_ref())?);
+            }
+            Ok(Ok(out))
+        })
+        .await
 }

@@ -12,7 +12,6 @@ use s3s::path::S3Path;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 
 use super::auth::CofferAccess;
-use super::blocking::blocking;
 use super::error::to_s3;
 use super::permissions::{Scope, rule_for};
 use crate::engine::Engine;
@@ -75,7 +74,7 @@ impl S3Access for GrantAccess {
             return Err(denied());
         };
         let id = creds.access_key.clone();
-        let key = match blocking(|| self.engine.key_access(&id)) {
+        let key = match self.engine.key_access(&id) {
             Ok(Some(k)) => k,
             // The key was deleted between signature check and now.
             Ok(None) => return Err(denied()),

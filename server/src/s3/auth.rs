@@ -9,7 +9,6 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::path::S3Path;
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
-use super::blocking::blocking;
 use super::error::to_s3;
 use crate::engine::Engine;
 use crate::engine::access::KeyAuth;
@@ -33,7 +32,7 @@ impl S3Auth for CofferAuth {
         // an expired Coffer key is an inactive one (docs/security.md).
         let refused =
             |m: &'static str| Err(S3Error::with_message(S3ErrorCode::InvalidAccessKeyId, m));
-        match blocking(|| self.engine.authenticate(access_key)) {
+        match self.engine.authenticate(access_key) {
             Ok(KeyAuth::Active { secret }) => Ok(SecretKey::from(secret)),
             Ok(KeyAuth::Unknown) => {
                 refused("The AWS Access Key Id you provided does not exist in our records.")

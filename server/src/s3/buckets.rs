@@ -64,7 +64,7 @@ pub async fn head_bucket(
     s3: &CofferS3,
     req: S3Request<HeadBucketInput>,
 ) -> S3Result<S3Response<HeadBucketOutput>> {
-    blocking(|| s3.engine.bucket(&req.input.bucket)).s3()?;
+    s3.engine.bucket(&req.input.bucket).s3()?;
     Ok(S3Response::new(HeadBucketOutput {
         bucket_region: Some(s3.region.clone()),
         ..Default::default()
@@ -83,7 +83,7 @@ pub async fn get_bucket_location(
     s3: &CofferS3,
     req: S3Request<GetBucketLocationInput>,
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-    blocking(|| s3.engine.bucket(&req.input.bucket)).s3()?;
+    s3.engine.bucket(&req.input.bucket).s3()?;
     // S3 reports us-east-1 as an empty LocationConstraint.
     let location_constraint =
         (s3.region != "us-east-1").then(|| BucketLocationConstraint::from(s3.region.clone()));

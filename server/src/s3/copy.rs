@@ -5,7 +5,6 @@ use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::CofferS3;
-use super::blocking::blocking;
 use super::checksum;
 use super::conditional::Conditions;
 use super::convert::{etag, meta_input_from, ts, version, version_out};
@@ -32,7 +31,7 @@ pub fn source(
         ));
     };
     let v = version(version_id.as_deref());
-    let info = match blocking(|| s3.engine.head_object(bucket, key, v.as_ref())) {
+    let info = match s3.engine.head_object(bucket, key, v.as_ref()) {
         Ok(info) => info,
         Err(EngineError::DeleteMarker {
             by_version_id: true,

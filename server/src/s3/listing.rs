@@ -51,7 +51,7 @@ pub fn v2_start_after(
 fn list(s3: &CofferS3, bucket: &str, query: ListQuery) -> S3Result<ListPage> {
     if query.max_keys == 0 {
         // Nothing to list, but the bucket must still exist.
-        blocking(|| s3.engine.bucket(bucket)).s3()?;
+        s3.engine.bucket(bucket).s3()?;
         return Ok(ListPage::default());
     }
     blocking(|| s3.engine.list_objects(bucket, &query)).s3()

@@ -6,7 +6,6 @@ use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::CofferS3;
-use super::blocking::blocking;
 use super::body::{request_body, response_body};
 use super::checksum::{self, Declared};
 use super::conditional::{Conditions, precondition_failed};
@@ -65,7 +64,7 @@ pub async fn put_object(
     // Conditional writes are checked before the body is read. The check and
     // the commit are not one transaction: a concurrent writer can slip between.
     if input.if_none_match.is_some() || input.if_match.is_some() {
-        let current = match blocking(|| s3.engine.head_object(&input.bucket, &input.key, None)) {
+        let current = match s3.engine.head_object(&input.bucket, &input.key, None) {
             Ok(info) => Some(info),
             Err(EngineError::NoSuchKey | EngineError::DeleteMarker { .. }) => None,
             Err(e) => return Err(to_s3(e)),
@@ -196,7 +195,10 @@ pub async fn get_object(
     let input = req.input;
     refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
     let v = version(input.version_id.as_deref());
-    let info = blocking(|| s3.engine.head_object(&input.bucket, &input.key, v.as_ref())).s3()?;
+    let info = s3
+        .engine
+        .head_object(&input.bucket, &input.key, v.as_ref())
+        .s3()?;
     Conditions {
         if_match: input.if_match.as_ref(),
         if_none_match: input.if_none_match.as_ref(),
@@ -206,7 +208,7 @@ pub async fn get_object(
     .check_read(&info.etag, info.last_modified)?;
     let sel = select(&info, input.range.as_ref(), input.part_number)?;
     let len = sel.range.map_or(info.size, range::len);
-    let stream = blocking(|| s3.engine.read_object(&info, sel.range)).s3()?;
+    let stream = s3.engine.read_object(&info, sel.range).s3()?;
     let (sums, checksum_type) = checksums_out(&info, input.checksum_mode.as_ref(), sel.range);
     let meta = MetaOutput::from_info(&info);
     // response-* overrides are applied by s3s on top of these fields.
@@ -245,7 +247,10 @@ pub async fn head_object(
     let input = req.input;
     refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
     let v = version(input.version_id.as_deref());
-    let info = blocking(|| s3.engine.head_object(&input.bucket, &input.key, v.as_ref())).s3()?;
+    let info = s3
+        .engine
+        .head_object(&input.bucket, &input.key, v.as_ref())
+        .s3()?;
     Conditions {
         if_match: input.if_match.as_ref(),
         if_none_match: input.if_none_match.as_ref(),
@@ -297,10 +302,11 @@ pub async fn delete_object(
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
     let input = req.input;
     let v = version(input.version_id.as_deref());
-    let outcome = match blocking(|| {
-        s3.engine
-            .delete_object(&input.bucket, &input.key, v.as_ref())
-    }) {
+    let outcome = match s3
+        .engine
+        .delete_object(&input.bucket, &input.key, v.as_ref())
+        .await
+    {
         Ok(outcome) => outcome,
         // S3 answers 204 for a key or version that is not there.
         Err(EngineError::NoSuchKey | EngineError::NoSuchVersion) => {
@@ -337,7 +343,7 @@ pub async fn delete_objects(
         .collect();
     // One metadata transaction for the whole request (restic and rclone send
     // up to 1000 keys at a time).
-    let results = blocking(|| s3.engine.delete_objects(&input.bucket, &items)).s3()?;
+    let results = s3.engine.delete_objects(&input.bucket, &items).await.s3()?;
     if results.len() != objects.len() {
         return Err(to_s3(EngineError::Internal(format!(
             "delete_objects returned {} results for {} keys",

@@ -47,7 +47,7 @@ pub async fn get_bucket_versioning(
     s3: &CofferS3,
     req: S3Request<GetBucketVersioningInput>,
 ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-    let info = blocking(|| s3.engine.bucket(&req.input.bucket)).s3()?;
+    let info = s3.engine.bucket(&req.input.bucket).s3()?;
     let status = match info.versioning {
         VersioningState::Unversioned => None,
         VersioningState::Enabled => Some(BucketVersioningStatus::from_static(
@@ -90,7 +90,7 @@ pub async fn list_object_versions(
         max_keys: max,
     };
     let page = if max == 0 {
-        blocking(|| s3.engine.bucket(&input.bucket)).s3()?;
+        s3.engine.bucket(&input.bucket).s3()?;
         VersionsPage::default()
     } else {
         blocking(|| s3.engine.list_versions(&input.bucket, &query)).s3()?
