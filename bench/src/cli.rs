@@ -135,4 +135,8 @@ pub struct RunArgs {
     /// keys than this are skipped for it (reported as infeasible).
     #[arg(long, default_value_t = 20_000)]
     pub moto_max_keys: usize,
+    /// s3s-fs stats every object of the bucket for each listing page: listing scenarios
+    /// needing more keys than this are skipped for it (reported as infeasible).
+    #[arg(long, default_value_t = 20_000)]
+    pub s3s_fs_max_keys: usize,
 }

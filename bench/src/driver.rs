@@ -125,6 +125,16 @@ fn prepare(scenario: Scenario, a: &RunArgs, work: &Path) -> Result<Prepared, Sce
 
 /// Why a scenario is not run against a server at all, if it is not.
 fn infeasible(kind: ServerKind, prepared: &Prepared, a: &RunArgs) -> Option<String> {
+    if kind == ServerKind::S3sFs
+        && let Prepared::List(p) = prepared
+        && p.keys > a.s3s_fs_max_keys
+    {
+        return Some(format!(
+            "s3s-fs walks and stats the whole bucket for every ListObjectsV2 page (below 0.5 pages/s \
+             at 100,000 keys); {} keys exceed --s3s-fs-max-keys {}",
+            p.keys, a.s3s_fs_max_keys
+        ));
+    }
     if kind != ServerKind::Moto {
         return None;
     }
