@@ -2,7 +2,8 @@
 //!
 //! MD5 is the slowest step of a PUT (~0.57 GB/s), so it runs on its own
 //! blocking thread fed the same `Bytes` buffers the chunker gets (cheap
-//! reference-counted clones, no copies) through a bounded channel.
+//! reference-counted clones, no copies) through a bounded channel. Bodies
+//! declared small are hashed inline instead.
 
 use std::sync::Arc;
 
@@ -118,33 +119,89 @@ impl BodyHasher {
 /// (and so the memory a PUT pins) rather than adding copies.
 const HASH_QUEUE_BYTES: usize = 8 << 20;
 
-/// Feeds a hashing thread; waits when it lags more than [`HASH_QUEUE_BYTES`].
+/// Bodies declared at most this long are hashed on the task that reads
+/// them: handing a 4 KiB body to a thread and back cost more than hashing it.
+const INLINE_HASH_MAX: u64 = 64 << 10;
+
+type Shared = Arc<std::sync::Mutex<Option<BodyHasher>>>;
+
+/// Where the body's buffers go to be hashed.
 #[derive(Debug, Clone)]
-pub(crate) struct HashFeed {
-    tx: mpsc::UnboundedSender<(Bytes, tokio::sync::OwnedSemaphorePermit)>,
-    budget: Arc<Semaphore>,
+pub(crate) enum HashFeed {
+    Inline(Shared),
+    /// Waits when the hashing thread lags more than [`HASH_QUEUE_BYTES`].
+    Thread {
+        tx: mpsc::UnboundedSender<(Bytes, tokio::sync::OwnedSemaphorePermit)>,
+        budget: Arc<Semaphore>,
+    },
 }
 
 impl HashFeed {
-    /// Queues `buf` for hashing. Errors only when the hashing thread is gone,
-    /// which the join of its handle reports.
+    /// Hashes or queues `buf`. Errors only when the hashing thread is gone,
+    /// which [`HashTask::finish`] reports.
     pub async fn send(&self, buf: Bytes) {
-        // A buffer larger than the whole budget takes all of it.
-        let want = u32::try_from(buf.len().clamp(1, HASH_QUEUE_BYTES)).unwrap_or(u32::MAX);
-        let Ok(permit) = self.budget.clone().acquire_many_owned(want).await else {
-            return;
-        };
-        let _ = self.tx.send((buf, permit));
+        match self {
+            HashFeed::Inline(h) => {
+                if let Ok(mut h) = h.lock()
+                    && let Some(h) = h.as_mut()
+                {
+                    h.update(&buf);
+                }
+            }
+            HashFeed::Thread { tx, budget } => {
+                // A buffer larger than the whole budget takes all of it.
+                let want = u32::try_from(buf.len().clamp(1, HASH_QUEUE_BYTES)).unwrap_or(u32::MAX);
+                let Ok(permit) = budget.clone().acquire_many_owned(want).await else {
+                    return;
+                };
+                let _ = tx.send((buf, permit));
+            }
+        }
     }
 }
 
-/// A hashing thread and the feed that drives it.
-pub(crate) fn spawn_hasher(
+/// The digests being computed; finished once the body (and every feed) is done.
+#[derive(Debug)]
+pub(crate) enum HashTask {
+    Inline(Shared),
+    Thread(tokio::task::JoinHandle<Digests>),
+}
+
+impl HashTask {
+    pub async fn finish(self) -> EngineResult<Digests> {
+        match self {
+            HashTask::Inline(h) => h
+                .lock()
+                .ok()
+                .and_then(|mut h| h.take())
+                .map(BodyHasher::finish)
+                .ok_or_else(|| EngineError::Internal("hash state lost".into())),
+            HashTask::Thread(handle) => handle
+                .await
+                .map_err(|e| EngineError::Internal(format!("hash task failed: {e}"))),
+        }
+    }
+
+    pub fn abort(self) {
+        if let HashTask::Thread(handle) = self {
+            handle.abort();
+        }
+    }
+}
+
+/// Starts hashing a body: inline when it is declared small, otherwise on a
+/// blocking thread fed through a bounded queue.
+pub(crate) fn start_hasher(
     algorithms: &[ChecksumAlgorithm],
-) -> (HashFeed, tokio::task::JoinHandle<Digests>) {
+    expected_size: Option<u64>,
+) -> (HashFeed, HashTask) {
+    let mut hasher = BodyHasher::new(algorithms);
+    if expected_size.is_some_and(|n| n <= INLINE_HASH_MAX) {
+        let shared: Shared = Arc::new(std::sync::Mutex::new(Some(hasher)));
+        return (HashFeed::Inline(shared.clone()), HashTask::Inline(shared));
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<(Bytes, tokio::sync::OwnedSemaphorePermit)>();
     let budget = Arc::new(Semaphore::new(HASH_QUEUE_BYTES));
-    let mut hasher = BodyHasher::new(algorithms);
     let handle = tokio::task::spawn_blocking(move || {
         while let Some((buf, permit)) = rx.blocking_recv() {
             hasher.update(&buf);
@@ -152,7 +209,7 @@ pub(crate) fn spawn_hasher(
         }
         hasher.finish()
     });
-    (HashFeed { tx, budget }, handle)
+    (HashFeed::Thread { tx, budget }, HashTask::Thread(handle))
 }
 
 /// Checksum of `data` in one go.

@@ -247,7 +247,31 @@ fn is_indexed(inner: &Inner, id: &ChunkId) -> EngineResult<bool> {
     Ok(t.get(id.0.as_slice()).ctx("read chunk index")?.is_some())
 }
 
+/// Chunks at most this long are sealed on the calling task: for a small
+/// object, the hand-off to the blocking pool and back cost more than the work.
+const INLINE_SEAL_MAX: usize = 64 << 10;
+
+fn id_and_seal(inner: &Inner, plain: &[u8]) -> EngineResult<Processed> {
+    let len = u32::try_from(plain.len())
+        .map_err(|_| EngineError::Internal("chunk larger than 4 GiB".into()))?;
+    let id = ChunkId::compute(&inner.keys, plain);
+    let sealed = if is_indexed(inner, &id)? {
+        None
+    } else {
+        Some(coffer_repo::seal_chunk(
+            &inner.keys,
+            &id,
+            plain,
+            inner.zstd_level,
+        )?)
+    };
+    Ok(Processed { id, len, sealed })
+}
+
 async fn process(inner: Arc<Inner>, plain: Bytes) -> EngineResult<Processed> {
+    if plain.len() <= INLINE_SEAL_MAX {
+        return id_and_seal(&inner, &plain);
+    }
     let permit = inner
         .seal_slots
         .clone()
@@ -256,20 +280,7 @@ async fn process(inner: Arc<Inner>, plain: Bytes) -> EngineResult<Processed> {
         .map_err(|_| EngineError::Internal("seal pool closed".into()))?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let len = u32::try_from(plain.len())
-            .map_err(|_| EngineError::Internal("chunk larger than 4 GiB".into()))?;
-        let id = ChunkId::compute(&inner.keys, &plain);
-        let sealed = if is_indexed(&inner, &id)? {
-            None
-        } else {
-            Some(coffer_repo::seal_chunk(
-                &inner.keys,
-                &id,
-                &plain,
-                inner.zstd_level,
-            )?)
-        };
-        Ok(Processed { id, len, sealed })
+        id_and_seal(&inner, &plain)
     })
     .await
     .map_err(|e| EngineError::Internal(format!("seal task failed: {e}")))?
@@ -284,7 +295,7 @@ pub(crate) async fn ingest(
     expected_size: Option<u64>,
     verify: Option<Verifier>,
 ) -> EngineResult<Ingested> {
-    let (tx, hasher) = digests::spawn_hasher(algorithms);
+    let (tx, hasher) = digests::start_hasher(algorithms, expected_size);
     let overrun = Arc::new(AtomicBool::new(false));
     let overrun_flag = overrun.clone();
     let mut seen: u64 = 0;
@@ -387,9 +398,7 @@ pub(crate) async fn ingest(
     if !packer.spilled {
         // A small body is verified before any byte of it is written: once in
         // a shared pack, it could not be deleted again.
-        let digests = hasher
-            .await
-            .map_err(|e| EngineError::Internal(format!("hash task failed: {e}")))?;
+        let digests = hasher.finish().await?;
         check(&digests)?;
         packer.share().await?;
         return Ok(Ingested {
@@ -401,14 +410,10 @@ pub(crate) async fn ingest(
 
     // MD5 usually trails the pipeline: make the last pack durable meanwhile.
     // If the verification below fails, that pack is deleted again.
-    let (digests, finished) = tokio::join!(hasher, packer.finish_current());
+    let (digests, finished) = tokio::join!(hasher.finish(), packer.finish_current());
     let digests = match (digests, finished) {
         (Ok(d), Ok(())) => d,
-        (Err(e), _) => {
-            packer.discard().await;
-            return Err(EngineError::Internal(format!("hash task failed: {e}")));
-        }
-        (_, Err(e)) => {
+        (Err(e), _) | (_, Err(e)) => {
             packer.discard().await;
             return Err(e);
         }
