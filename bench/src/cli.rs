@@ -135,6 +135,11 @@ pub struct RunArgs {
     /// keys than this are skipped for it (reported as infeasible).
     #[arg(long, default_value_t = 20_000)]
     pub moto_max_keys: usize,
+    /// Before each server's run, write and delete a scratch file as large as the
+    /// scenario's writes, at most this many bytes (0: never), so every server starts
+    /// from the same page-cache state (see bench/src/page_cache.rs).
+    #[arg(long, default_value_t = 3 * 1024 * 1024 * 1024)]
+    pub page_cache_warmup_max: u64,
     /// s3s-fs stats every object of the bucket for each listing page: listing scenarios
     /// needing more keys than this are skipped for it (reported as infeasible).
     #[arg(long, default_value_t = 20_000)]

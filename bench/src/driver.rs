@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cli::RunArgs;
 use crate::dumps::{self, DumpSet};
+use crate::page_cache;
 use crate::procfs;
 use crate::report;
 use crate::results::{Machine, Measured, Report, RunStatus, ScenarioRun};
@@ -161,6 +162,24 @@ fn infeasible(kind: ServerKind, prepared: &Prepared, a: &RunArgs) -> Option<Stri
     })
 }
 
+/// Bytes the scenario makes a server write, for the page-cache warm-up.
+fn written_bytes(prepared: &Prepared) -> u64 {
+    match prepared {
+        Prepared::Large(p, _) => (p.size * p.objects * 2) as u64,
+        Prepared::Small(p, _) => (p.size * p.objects) as u64,
+        Prepared::List(_) => 0,
+        Prepared::Dump(set) => set.total_bytes,
+        Prepared::Memory(p, _) => (p.size * p.streams) as u64,
+    }
+}
+
+/// Warms the page cache in `work`; a failure is noted on the run, which goes on.
+fn warm_page_cache(run: &mut ScenarioRun, work: &Path, bytes: u64, max: u64) {
+    if let Err(e) = page_cache::warm(work, bytes.min(max)) {
+        run.notes.push(format!("page-cache warm-up failed: {e}"));
+    }
+}
+
 async fn run_one(server: &RunningServer, prepared: &Prepared) -> Result<Measured, ScenarioError> {
     match prepared {
         Prepared::Large(p, prep) => large_objects::run(server, p, prep).await,
@@ -269,6 +288,12 @@ async fn run_server(
     }
     let dir = work.join(format!("{}-{}", kind.name(), scenario.name()));
     let _ = std::fs::remove_dir_all(&dir);
+    warm_page_cache(
+        &mut run,
+        work,
+        written_bytes(prepared),
+        a.page_cache_warmup_max,
+    );
     run.load_avg_start = procfs::load_average_1m();
     let server = match servers::start(kind, &binary, &dir).await {
         Ok(s) => s,
@@ -280,7 +305,7 @@ async fn run_server(
     match run_one(&server, prepared).await {
         Ok(m) => {
             run.metrics = m.metrics;
-            run.notes = m.notes;
+            run.notes.extend(m.notes);
         }
         Err(e) => {
             run.status = RunStatus::Failed(format!("{e}\nserver log tail:\n{}", server.log_tail()));
@@ -312,13 +337,14 @@ async fn run_restic(set: Arc<DumpSet>, a: &RunArgs, work: &Path) -> ScenarioRun 
     };
     let dir = work.join("restic-dump");
     let _ = std::fs::remove_dir_all(&dir);
+    warm_page_cache(&mut run, work, set.total_bytes, a.page_cache_warmup_max);
     run.load_avg_start = procfs::load_average_1m();
     let d = dir.clone();
     let result = tokio::task::spawn_blocking(move || dumps::restic::run(&binary, &set, &d)).await;
     match result {
         Ok(Ok(m)) => {
             run.metrics = m.metrics;
-            run.notes = m.notes;
+            run.notes.extend(m.notes);
         }
         Ok(Err(e)) => run.status = RunStatus::Failed(e.to_string()),
         Err(e) => run.status = RunStatus::Failed(format!("restic task: {e}")),

@@ -5,6 +5,7 @@ mod driver;
 mod dumps;
 mod latency;
 mod null_server;
+mod page_cache;
 mod payload;
 mod pool;
 mod procfs;
