@@ -124,3 +124,39 @@ async fn small_body_whose_commit_fails_leaves_only_dead_bytes() {
     assert_eq!(e.stats().unwrap(), stats);
     assert!(get(&e, "other", "kept").await.unwrap() == kept);
 }
+
+/// Regression: `add_pack` used to overwrite a pack's record for every writer
+/// of a shared pack, resetting the live bytes the earlier writers had added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_pack_live_bytes_count_every_writer() {
+    const N: usize = 48;
+    let bodies: Vec<Vec<u8>> = (0..N).map(|i| data(3000 + i, i as u64 + 500)).collect();
+
+    // One at a time: every body gets a pack of its own.
+    let seq_dir = tempfile::tempdir().unwrap();
+    let seq = open(seq_dir.path()).await;
+    seq.create_bucket("bkt").unwrap();
+    for (i, b) in bodies.iter().enumerate() {
+        put(&seq, "bkt", &format!("k{i}"), b).await;
+    }
+    let expected = seq.stats().unwrap().live_bytes;
+    assert!(expected > 0);
+
+    // All at once: bodies share packs; sealed sizes do not depend on that.
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path()).await;
+    e.create_bucket("bkt").unwrap();
+    let mut tasks = Vec::new();
+    for (i, b) in bodies.iter().enumerate() {
+        let (e, b) = (e.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            put(&e, "bkt", &format!("k{i}"), &b).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let s = e.stats().unwrap();
+    assert!(s.packs < N as u64, "the bodies shared packs");
+    assert_eq!(s.live_bytes, expected);
+}
