@@ -5,7 +5,7 @@
 mod engine_support;
 
 use bytes::Bytes;
-use coffer_server::engine::{EngineError, PutOptions};
+use coffer_server::engine::{EngineError, EngineTuning, PutOptions};
 use engine_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,4 +159,34 @@ async fn shared_pack_live_bytes_count_every_writer() {
     let s = e.stats().unwrap();
     assert!(s.packs < N as u64, "the bodies shared packs");
     assert_eq!(s.live_bytes, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_bodies_past_the_memory_budget_get_their_own_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    let tuning = EngineTuning {
+        small_body_budget: 0,
+        ..EngineTuning::default()
+    };
+    let e = open_with(dir.path(), None, tuning).await;
+    e.create_bucket("bkt").unwrap();
+    const N: usize = 16;
+    let bodies: Vec<Vec<u8>> = (0..N).map(|i| data(4096, i as u64 + 900)).collect();
+    let mut tasks = Vec::new();
+    for (i, b) in bodies.iter().enumerate() {
+        let (e, b) = (e.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            put(&e, "bkt", &format!("k{i}"), &b).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(pack_files(dir.path()).len(), N, "one pack per body");
+    for (i, b) in bodies.iter().enumerate() {
+        assert!(
+            get(&e, "bkt", &format!("k{i}")).await.unwrap() == *b,
+            "k{i}"
+        );
+    }
 }

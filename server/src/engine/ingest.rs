@@ -1,9 +1,10 @@
 //! The PUT data path: body → chunks → ids → seal (on a bounded pool) → packs
 //! in the backend, with MD5 and checksums computed beside it.
 //!
-//! A body stays in memory until its sealed chunks pass the small-body limit;
-//! one that ends below it is verified first and then goes into a pack shared
-//! with the other small bodies of the moment (`engine::shared_packs`). Larger bodies
+//! A body stays in memory until its sealed chunks pass the small-body limit
+//! (or the engine-wide budget for bodies held this way runs out); one that
+//! ends below it is verified first and then goes into a pack shared with the
+//! other small bodies of the moment (`engine::shared_packs`). Other bodies
 //! stream into packs of their own.
 //!
 //! Nothing here touches the metadata store except to ask whether a chunk is
@@ -19,6 +20,7 @@ use coffer_repo::{
     ChunkId, ChunkKind, ChunkRef, FinishedPack, IndexEntry, PackBuilder, PackId, SealedChunk,
 };
 use futures::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::backend::PackWriter;
 use crate::engine::error::{EngineError, EngineResult};
@@ -95,6 +97,8 @@ struct Packer<'a> {
     inner: &'a Inner,
     held: Vec<(ChunkId, SealedChunk)>,
     held_bytes: u64,
+    /// The held bytes' share of the engine-wide budget for small bodies.
+    held_permits: Vec<OwnedSemaphorePermit>,
     /// The body outgrew the small-body limit: it has packs of its own.
     spilled: bool,
     current: Option<(Box<dyn PackWriter>, PackBuilder)>,
@@ -106,17 +110,33 @@ impl Packer<'_> {
     async fn append(&mut self, id: ChunkId, sealed: SealedChunk) -> EngineResult<()> {
         if !self.spilled {
             let len = sealed.bytes.len() as u64;
-            if self.held_bytes + len <= self.inner.tuning.small_body_limit {
+            if self.held_bytes + len <= self.inner.tuning.small_body_limit
+                && let Some(permit) = self.reserve(len)
+            {
                 self.held_bytes += len;
+                self.held_permits.push(permit);
                 self.held.push((id, sealed));
                 return Ok(());
             }
+            // Too big to share, or too many small bodies in memory already:
+            // this body gets pack files of its own.
             self.spilled = true;
+            self.held_permits.clear();
             for (hid, hsealed) in std::mem::take(&mut self.held) {
                 self.append_to_file(hid, &hsealed).await?;
             }
         }
         self.append_to_file(id, &sealed).await
+    }
+
+    /// Takes `len` bytes of the small-body budget, if that many are free.
+    fn reserve(&self, len: u64) -> Option<OwnedSemaphorePermit> {
+        let n = u32::try_from(len).ok()?;
+        self.inner
+            .small_body_budget
+            .clone()
+            .try_acquire_many_owned(n)
+            .ok()
     }
 
     /// Hands a body that stayed small to the shared-pack writers.
@@ -125,8 +145,9 @@ impl Packer<'_> {
             return Ok(());
         }
         let chunks = std::mem::take(&mut self.held);
-        let pack = self.inner.shared_packs.write(chunks).await?;
-        self.done.push(pack);
+        let pack = self.inner.shared_packs.write(chunks).await;
+        self.held_permits.clear();
+        self.done.push(pack?);
         Ok(())
     }
 
@@ -342,6 +363,7 @@ pub(crate) async fn ingest(
         inner,
         held: Vec::new(),
         held_bytes: 0,
+        held_permits: Vec::new(),
         spilled: false,
         current: None,
         pending: std::collections::VecDeque::new(),

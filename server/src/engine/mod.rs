@@ -67,6 +67,10 @@ pub struct EngineTuning {
     /// A body whose sealed chunks stay within this many bytes is held in
     /// memory and written into a pack shared with other small bodies.
     pub small_body_limit: u64,
+    /// Bytes all small bodies together may hold in memory; past it, a body
+    /// streams to pack files of its own instead (bounds memory under many
+    /// concurrent PUTs of almost `small_body_limit` bytes).
+    pub small_body_budget: u32,
 }
 
 impl Default for EngineTuning {
@@ -75,6 +79,7 @@ impl Default for EngineTuning {
             pack_target: 32 << 20,
             min_part_size: 5 << 20,
             small_body_limit: 1 << 20,
+            small_body_budget: 64 << 20,
         }
     }
 }
@@ -92,6 +97,8 @@ pub(crate) struct Inner {
     pub committer: committer::Committer,
     /// Group commit of small bodies' pack bytes.
     pub shared_packs: shared_packs::SharedPacks,
+    /// Bytes of small bodies held in memory, engine-wide (`EngineTuning::small_body_budget`).
+    pub small_body_budget: Arc<Semaphore>,
     pub keys: Keys,
     pub config: RepoConfig,
     pub zstd_level: i32,
@@ -153,6 +160,7 @@ impl Engine {
                 opened.keys.clone(),
                 tuning.pack_target,
             ),
+            small_body_budget: Arc::new(Semaphore::new(tuning.small_body_budget as usize)),
             db,
             keys: opened.keys,
             config: opened.config,
