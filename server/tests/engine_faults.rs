@@ -199,34 +199,14 @@ async fn failed_commit_deletes_the_written_packs() {
     let files = pack_files(dir.path());
     let payload = data(2 << 20, 4);
     // A body that waits for a signal halfway, so the bucket can vanish mid-PUT.
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let first = Bytes::copy_from_slice(&payload[..1 << 20]);
-    let second = Bytes::copy_from_slice(&payload[1 << 20..]);
-    let stream = futures::stream::unfold((0, Some(rx)), move |(step, rx)| {
-        let (first, second) = (first.clone(), second.clone());
-        async move {
-            match step {
-                0 => Some((Ok::<_, std::io::Error>(first), (1, rx))),
-                1 => {
-                    if let Some(rx) = rx {
-                        let _ = rx.await;
-                    }
-                    Some((Ok(second), (2, None)))
-                }
-                _ => None,
-            }
-        }
-    });
+    let (stream, tx) = gated_body(
+        Bytes::copy_from_slice(&payload[..1 << 20]),
+        Bytes::copy_from_slice(&payload[1 << 20..]),
+    );
     let e2 = e.clone();
     let task = tokio::spawn(async move {
-        e2.put_object(
-            "bkt",
-            "k",
-            Box::pin(stream),
-            PutOptions::default(),
-            ok_verify(),
-        )
-        .await
+        e2.put_object("bkt", "k", stream, PutOptions::default(), ok_verify())
+            .await
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     e.delete_bucket("bkt").unwrap();

@@ -15,16 +15,7 @@ async fn concurrent_small_puts_share_pack_files() {
     e.create_bucket("bkt").unwrap();
     const N: usize = 64;
     let bodies: Vec<Vec<u8>> = (0..N).map(|i| data(4096 + i, i as u64 + 100)).collect();
-    let mut tasks = Vec::new();
-    for (i, b) in bodies.iter().enumerate() {
-        let (e, b) = (e.clone(), b.clone());
-        tasks.push(tokio::spawn(async move {
-            put(&e, "bkt", &format!("k{i}"), &b).await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    put_all_concurrently(&e, "bkt", &bodies).await;
     let files = pack_files(dir.path());
     assert!(
         files.len() < N,
@@ -85,33 +76,14 @@ async fn small_body_whose_commit_fails_leaves_only_dead_bytes() {
     let kept = data(5000, 7);
     put(&e, "other", "kept", &kept).await;
     // A small body that waits for a signal, so its bucket can vanish mid-PUT.
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let first = Bytes::from_static(b"first half, ");
-    let stream = futures::stream::unfold((0, Some(rx)), move |(step, rx)| {
-        let first = first.clone();
-        async move {
-            match step {
-                0 => Some((Ok::<_, std::io::Error>(first), (1, rx))),
-                1 => {
-                    if let Some(rx) = rx {
-                        let _ = rx.await;
-                    }
-                    Some((Ok(Bytes::from_static(b"second half")), (2, None)))
-                }
-                _ => None,
-            }
-        }
-    });
+    let (stream, tx) = gated_body(
+        Bytes::from_static(b"first half, "),
+        Bytes::from_static(b"second half"),
+    );
     let e2 = e.clone();
     let task = tokio::spawn(async move {
-        e2.put_object(
-            "bkt",
-            "k",
-            Box::pin(stream),
-            PutOptions::default(),
-            ok_verify(),
-        )
-        .await
+        e2.put_object("bkt", "k", stream, PutOptions::default(), ok_verify())
+            .await
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     e.delete_bucket("bkt").unwrap();
@@ -146,16 +118,7 @@ async fn shared_pack_live_bytes_count_every_writer() {
     let dir = tempfile::tempdir().unwrap();
     let e = open(dir.path()).await;
     e.create_bucket("bkt").unwrap();
-    let mut tasks = Vec::new();
-    for (i, b) in bodies.iter().enumerate() {
-        let (e, b) = (e.clone(), b.clone());
-        tasks.push(tokio::spawn(async move {
-            put(&e, "bkt", &format!("k{i}"), &b).await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    put_all_concurrently(&e, "bkt", &bodies).await;
     let s = e.stats().unwrap();
     assert!(s.packs < N as u64, "the bodies shared packs");
     assert_eq!(s.live_bytes, expected);
@@ -172,16 +135,7 @@ async fn small_bodies_past_the_memory_budget_get_their_own_packs() {
     e.create_bucket("bkt").unwrap();
     const N: usize = 16;
     let bodies: Vec<Vec<u8>> = (0..N).map(|i| data(4096, i as u64 + 900)).collect();
-    let mut tasks = Vec::new();
-    for (i, b) in bodies.iter().enumerate() {
-        let (e, b) = (e.clone(), b.clone());
-        tasks.push(tokio::spawn(async move {
-            put(&e, "bkt", &format!("k{i}"), &b).await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    put_all_concurrently(&e, "bkt", &bodies).await;
     assert_eq!(pack_files(dir.path()).len(), N, "one pack per body");
     for (i, b) in bodies.iter().enumerate() {
         assert!(

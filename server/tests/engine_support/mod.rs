@@ -127,6 +127,42 @@ pub async fn put(
         .unwrap()
 }
 
+/// A body that yields `first`, then waits until the returned sender fires (or
+/// is dropped) before yielding `second`: lets a test act in the middle of a PUT.
+pub fn gated_body(first: Bytes, second: Bytes) -> (BodyStream, tokio::sync::oneshot::Sender<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let stream = futures::stream::unfold((0, Some(rx)), move |(step, rx)| {
+        let (first, second) = (first.clone(), second.clone());
+        async move {
+            match step {
+                0 => Some((Ok::<_, std::io::Error>(first), (1, rx))),
+                1 => {
+                    if let Some(rx) = rx {
+                        let _ = rx.await;
+                    }
+                    Some((Ok(second), (2, None)))
+                }
+                _ => None,
+            }
+        }
+    });
+    (Box::pin(stream), tx)
+}
+
+/// PUTs `bodies[i]` as `k{i}`, all at once, and waits for every one.
+pub async fn put_all_concurrently(engine: &Engine, bucket: &str, bodies: &[Vec<u8>]) {
+    let mut tasks = Vec::new();
+    for (i, b) in bodies.iter().enumerate() {
+        let (e, b, bucket) = (engine.clone(), b.clone(), bucket.to_owned());
+        tasks.push(tokio::spawn(async move {
+            put(&e, &bucket, &format!("k{i}"), &b).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
 pub async fn collect(s: BodyStream) -> Result<Vec<u8>, std::io::Error> {
     let mut out = Vec::new();
     let mut s = s;
