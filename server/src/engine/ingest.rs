@@ -99,7 +99,8 @@ struct Packer<'a> {
     held_bytes: u64,
     /// The held bytes' share of the engine-wide budget for small bodies.
     held_permits: Vec<OwnedSemaphorePermit>,
-    /// The body outgrew the small-body limit: it has packs of its own.
+    /// The body has pack files of its own (too large to share, or the
+    /// small-body budget was used up).
     spilled: bool,
     current: Option<(Box<dyn PackWriter>, PackBuilder)>,
     pending: std::collections::VecDeque<PendingFinish>,
@@ -139,7 +140,7 @@ impl Packer<'_> {
             .ok()
     }
 
-    /// Hands a body that stayed small to the shared-pack writers.
+    /// Hands a body that stayed small to the shared-pack writer.
     async fn share(&mut self) -> EngineResult<()> {
         if self.held.is_empty() {
             return Ok(());
