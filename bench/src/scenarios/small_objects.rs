@@ -7,9 +7,9 @@ use bytes::Bytes;
 
 use super::{ScenarioError, create_bucket, expect_eq, record};
 use crate::payload::{self, DataKind};
-use crate::pool;
+use crate::pool::{self, PhaseOutcome};
 use crate::results::Measured;
-use crate::s3_client::Connection;
+use crate::s3_client::{ClientError, Connection};
 use crate::servers::RunningServer;
 
 #[derive(Debug, Clone)]
@@ -40,6 +40,66 @@ fn key(i: usize) -> String {
     format!("small/{i:07}")
 }
 
+/// The four timed phases, in the order they run over the same keys.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Put,
+    Get,
+    Head,
+    Delete,
+}
+
+impl Op {
+    const ALL: [Op; 4] = [Op::Put, Op::Get, Op::Head, Op::Delete];
+
+    fn metric(self) -> &'static str {
+        match self {
+            Op::Put => "small.put",
+            Op::Get => "small.get",
+            Op::Head => "small.head",
+            Op::Delete => "small.delete",
+        }
+    }
+
+    /// One request; the `u64` is the body bytes it moved (for HEAD, the
+    /// Content-Length it reported; for DELETE, nothing).
+    async fn call(
+        self,
+        c: &mut Connection,
+        bucket: &str,
+        i: usize,
+        bodies: &[Bytes],
+    ) -> Result<u64, ClientError> {
+        let k = key(i);
+        match self {
+            Op::Put => c.put(bucket, &k, bodies[i].clone()).await,
+            Op::Get => c.get_count(bucket, &k).await,
+            Op::Head => c.head(bucket, &k).await,
+            Op::Delete => c.delete(bucket, &k).await.map(|()| 0),
+        }
+    }
+
+    /// What the phase must add up to: every body's bytes once, or (DELETE)
+    /// one operation per key.
+    fn check(
+        self,
+        outcome: &PhaseOutcome,
+        n: usize,
+        expected_bytes: u64,
+    ) -> Result<(), ScenarioError> {
+        match self {
+            Op::Put => expect_eq("small PUT bytes", outcome.bytes, expected_bytes),
+            Op::Get => expect_eq("small GET bytes", outcome.bytes, expected_bytes),
+            Op::Head => expect_eq(
+                "small HEAD Content-Length sum",
+                outcome.bytes,
+                expected_bytes,
+            ),
+            Op::Delete => expect_eq("small DELETE ops", outcome.ops, n as u64),
+        }
+    }
+}
+
 pub async fn run(
     server: &RunningServer,
     p: &Params,
@@ -49,82 +109,28 @@ pub async fn run(
     let bucket: Arc<str> = "small".into();
     create_bucket(&server.endpoint, &bucket).await?;
     let n = p.objects;
-    let size = p.size as u64;
-    let expected = size * n as u64;
+    let expected = p.size as u64 * n as u64;
     m.set("small.expected_bytes", expected as f64);
 
-    let (b, set) = (bucket.clone(), prep.bodies.clone());
-    let mut put = pool::run(
-        &server.endpoint,
-        server.pid(),
-        p.concurrency,
-        n,
-        move |mut c, i| {
-            let (b, body) = (b.clone(), set[i].clone());
-            async move {
-                let r = c.put(&b, &key(i), body).await;
-                (c, r)
-            }
-        },
-    )
-    .await?;
-    expect_eq("small PUT bytes", put.bytes, expected)?;
-    record(&mut m, "small.put", &mut put);
-
-    let b = bucket.clone();
-    let mut get = pool::run(
-        &server.endpoint,
-        server.pid(),
-        p.concurrency,
-        n,
-        move |mut c, i| {
-            let b = b.clone();
-            async move {
-                let r = c.get_count(&b, &key(i)).await;
-                (c, r)
-            }
-        },
-    )
-    .await?;
-    expect_eq("small GET bytes", get.bytes, expected)?;
-    record(&mut m, "small.get", &mut get);
-
-    let b = bucket.clone();
-    let mut head = pool::run(
-        &server.endpoint,
-        server.pid(),
-        p.concurrency,
-        n,
-        move |mut c, i| {
-            let b = b.clone();
-            async move {
-                // HEAD moves no body; its "bytes" are the Content-Length it reported.
-                let r = c.head(&b, &key(i)).await;
-                (c, r)
-            }
-        },
-    )
-    .await?;
-    expect_eq("small HEAD Content-Length sum", head.bytes, expected)?;
-    record(&mut m, "small.head", &mut head);
-
-    let b = bucket.clone();
-    let mut delete = pool::run(
-        &server.endpoint,
-        server.pid(),
-        p.concurrency,
-        n,
-        move |mut c, i| {
-            let b = b.clone();
-            async move {
-                let r = c.delete(&b, &key(i)).await.map(|()| 0);
-                (c, r)
-            }
-        },
-    )
-    .await?;
-    expect_eq("small DELETE ops", delete.ops, n as u64)?;
-    record(&mut m, "small.delete", &mut delete);
+    for op in Op::ALL {
+        let (b, set) = (bucket.clone(), prep.bodies.clone());
+        let mut outcome = pool::run(
+            &server.endpoint,
+            server.pid(),
+            p.concurrency,
+            n,
+            move |mut c, i| {
+                let (b, set) = (b.clone(), set.clone());
+                async move {
+                    let r = op.call(&mut c, &b, i, &set).await;
+                    (c, r)
+                }
+            },
+        )
+        .await?;
+        op.check(&outcome, n, expected)?;
+        record(&mut m, op.metric(), &mut outcome);
+    }
 
     let mut conn = Connection::new(server.endpoint.clone());
     let left = conn.list_page(&bucket, 1000, None).await?;
