@@ -48,10 +48,11 @@ impl SharedPacks {
     /// once it holds `max_bytes` (the pack target size).
     ///
     /// One writer, not several: while it waits for a pack's fsync the next
-    /// bodies queue up and all go into the following pack. A second writer
-    /// was measured (4 KiB PUTs, 32 at a time) to halve the bodies per pack
-    /// and cut PUTs per second from about 4,800 to 3,600, since file
-    /// creation in the pack directory, not the fsync, was the cost.
+    /// bodies queue up and all go into the following pack. With a second
+    /// writer (4 KiB PUTs, 32 at a time) packs held about half as many
+    /// bodies and PUTs per second dropped (about 3,600 against 4,800, from
+    /// runs of different lengths): file creation in the pack directory, not
+    /// the fsync, was the cost.
     pub fn start(backend: Arc<dyn Backend>, keys: Keys, max_bytes: u64) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(writer(rx, backend, keys, max_bytes));
