@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::Context;
+use super::grant::grants_table;
 use crate::api::{Bucket, decode};
 use crate::cli::BucketCommand;
 use crate::client::{Subject, segment};
@@ -89,23 +90,9 @@ fn info(ctx: &Context, name: &str) -> Result<(), CliError> {
         if bucket.grants.is_empty() {
             text.push_str("no grants (only admin keys can use this bucket)\n");
         } else {
-            let mut table = Table::new(&[
-                ("ACCESS KEY ID", Align::Left),
-                ("PREFIX", Align::Left),
-                ("PERMISSIONS", Align::Left),
-            ]);
-            for g in &bucket.grants {
-                table.row(vec![
-                    g.access_key_id.clone().unwrap_or_else(|| "-".into()),
-                    if g.prefix().is_empty() {
-                        "(all)".into()
-                    } else {
-                        g.prefix().to_owned()
-                    },
-                    g.permissions(),
-                ]);
-            }
-            text.push_str(&table.render());
+            text.push_str(&grants_table("ACCESS KEY ID", &bucket.grants, |g| {
+                g.access_key_id.clone().unwrap_or_else(|| "-".into())
+            }));
         }
         text
     })

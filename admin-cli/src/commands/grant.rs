@@ -4,11 +4,34 @@ use serde_json::{Map, Value, json};
 
 use super::Context;
 use super::key::describe;
-use crate::api::{Key, decode};
+use crate::api::{Grant, Key, decode};
 use crate::cli::{GrantArgs, RevokeArgs};
 use crate::client::{Subject, segment};
 use crate::error::CliError;
+use crate::output::{Align, Table};
 use crate::target::GrantTarget;
+
+/// Grants as a table: `who` heads the first column, which names the key (a
+/// bucket's grants) or the bucket (a key's grants), then prefix and permissions.
+pub fn grants_table(
+    who: &'static str,
+    grants: &[Grant],
+    who_of: impl Fn(&Grant) -> String,
+) -> String {
+    let mut table = Table::new(&[
+        (who, Align::Left),
+        ("PREFIX", Align::Left),
+        ("PERMISSIONS", Align::Left),
+    ]);
+    for g in grants {
+        let prefix = match g.prefix() {
+            "" => "(all)".to_owned(),
+            p => p.to_owned(),
+        };
+        table.row(vec![who_of(g), prefix, g.permissions()]);
+    }
+    table.render()
+}
 
 /// `{"bucket", "prefix"?}`; an empty prefix is left out, which the contract reads as the whole
 /// bucket.

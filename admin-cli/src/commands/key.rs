@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::Context;
+use super::grant::grants_table;
 use crate::api::{Key, decode};
 use crate::cli::KeyCommand;
 use crate::client::{Subject, segment};
@@ -134,23 +135,9 @@ pub fn describe(key: &Key) -> String {
         });
         return text;
     }
-    let mut table = Table::new(&[
-        ("BUCKET", Align::Left),
-        ("PREFIX", Align::Left),
-        ("PERMISSIONS", Align::Left),
-    ]);
-    for g in &key.grants {
-        table.row(vec![
-            g.bucket.clone().unwrap_or_else(|| "?".into()),
-            if g.prefix().is_empty() {
-                "(all)".into()
-            } else {
-                g.prefix().to_owned()
-            },
-            g.permissions(),
-        ]);
-    }
-    text.push_str(&table.render());
+    text.push_str(&grants_table("BUCKET", &key.grants, |g| {
+        g.bucket.clone().unwrap_or_else(|| "?".into())
+    }));
     text
 }
 
