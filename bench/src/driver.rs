@@ -147,12 +147,7 @@ fn infeasible(kind: ServerKind, prepared: &Prepared, a: &RunArgs) -> Option<Stri
             p.keys, a.moto_max_keys
         ));
     }
-    let bytes = match prepared {
-        Prepared::Dump(set) => set.total_bytes,
-        Prepared::Memory(p, _) => (p.size * p.streams) as u64,
-        Prepared::Large(p, _) => (p.size * p.objects * 2) as u64,
-        _ => 0,
-    };
+    let bytes = written_bytes(prepared);
     (bytes > a.moto_max_bytes).then(|| {
         format!(
             "moto keeps objects in memory; this scenario stores {:.1} GB (limit --moto-max-bytes {:.1} GB)",
@@ -162,7 +157,7 @@ fn infeasible(kind: ServerKind, prepared: &Prepared, a: &RunArgs) -> Option<Stri
     })
 }
 
-/// Bytes the scenario makes a server write, for the page-cache warm-up.
+/// Bytes the scenario makes a server store (moto's memory limit, the page-cache warm-up).
 fn written_bytes(prepared: &Prepared) -> u64 {
     match prepared {
         Prepared::Large(p, _) => (p.size * p.objects * 2) as u64,
