@@ -98,7 +98,7 @@ struct Packer<'a> {
     held: Vec<(ChunkId, SealedChunk)>,
     held_bytes: u64,
     /// The held bytes' share of the engine-wide budget for small bodies.
-    held_permits: Vec<OwnedSemaphorePermit>,
+    held_permit: Option<OwnedSemaphorePermit>,
     /// The body has pack files of its own (too large to share, or the
     /// small-body budget was used up).
     spilled: bool,
@@ -115,14 +115,17 @@ impl Packer<'_> {
                 && let Some(permit) = self.reserve(len)
             {
                 self.held_bytes += len;
-                self.held_permits.push(permit);
+                match self.held_permit.as_mut() {
+                    Some(held) => held.merge(permit),
+                    None => self.held_permit = Some(permit),
+                }
                 self.held.push((id, sealed));
                 return Ok(());
             }
             // Too big to share, or too many small bodies in memory already:
             // this body gets pack files of its own.
             self.spilled = true;
-            self.held_permits.clear();
+            self.held_permit = None;
             for (hid, hsealed) in std::mem::take(&mut self.held) {
                 self.append_to_file(hid, &hsealed).await?;
             }
@@ -147,7 +150,7 @@ impl Packer<'_> {
         }
         let chunks = std::mem::take(&mut self.held);
         let pack = self.inner.shared_packs.write(chunks).await;
-        self.held_permits.clear();
+        self.held_permit = None;
         self.done.push(pack?);
         Ok(())
     }
@@ -364,7 +367,7 @@ pub(crate) async fn ingest(
         inner,
         held: Vec::new(),
         held_bytes: 0,
-        held_permits: Vec::new(),
+        held_permit: None,
         spilled: false,
         current: None,
         pending: std::collections::VecDeque::new(),
