@@ -75,6 +75,7 @@ async fn small_body_whose_commit_fails_leaves_only_dead_bytes() {
     e.create_bucket("other").unwrap();
     let kept = data(5000, 7);
     put(&e, "other", "kept", &kept).await;
+    let files_before = pack_files(dir.path()).len();
     // A small body that waits for a signal, so its bucket can vanish mid-PUT.
     let (stream, tx) = gated_body(
         Bytes::from_static(b"first half, "),
@@ -94,6 +95,11 @@ async fn small_body_whose_commit_fails_leaves_only_dead_bytes() {
     // The shared pack stays (other writers may have used it); its record and
     // index are untouched by the failed writer.
     assert_eq!(e.stats().unwrap(), stats);
+    assert_eq!(
+        pack_files(dir.path()).len(),
+        files_before + 1,
+        "the failed writer did not delete the shared pack"
+    );
     assert!(get(&e, "other", "kept").await.unwrap() == kept);
 }
 
