@@ -29,6 +29,10 @@ pub enum Error {
     /// The pack does not end with the pack magic.
     #[error("not a Coffer pack: bad magic in trailer")]
     BadMagic,
+    /// A version 1 pack's bytes do not hash to the name it was read under (renamed, swapped
+    /// or corrupted).
+    #[error("pack does not match its name: renamed, swapped or corrupted")]
+    PackIdMismatch,
     /// AES-GCM rejected the data: it was corrupted, tampered with, or sealed under another key.
     #[error(
         "{structure} failed authentication: corrupted, tampered with, or sealed under a different key"

@@ -1,4 +1,5 @@
-//! Chunk ids (keyed BLAKE3 of the plaintext) and pack ids (BLAKE3 of the pack's bytes).
+//! Chunk ids (keyed BLAKE3 of the plaintext) and pack ids (random, or for version 1 packs
+//! the BLAKE3 of the pack's bytes).
 
 use std::fmt;
 
@@ -30,12 +31,14 @@ impl ChunkId {
     }
 }
 
-/// Identifies a pack: BLAKE3 (unkeyed) of all of its bytes; also its object name.
+/// Identifies a pack; also its object name. Random and chosen before the pack is written
+/// (pack version 2, [`PackId::generate`]), or the BLAKE3 (unkeyed) of all of its bytes
+/// (version 1, [`PackId::compute`]).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PackId(pub [u8; 32]);
 
 impl PackId {
-    /// The id of a complete pack.
+    /// The id of a complete version 1 pack (its content hash).
     pub fn compute(pack: &[u8]) -> Self {
         Self(*blake3::hash(pack).as_bytes())
     }

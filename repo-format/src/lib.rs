@@ -30,8 +30,8 @@ pub use keyslot::{Argon2Params, KeySlot};
 pub use manifest::{ChecksumAlgorithm, ChunkRef, Manifest};
 pub use metadata::{open_metadata, seal_metadata};
 pub use pack::{
-    FinishedPack, PACK_MAGIC, PACK_TRAILER_LEN, PackBuilder, PackEntry, pack_header_len, read_pack,
-    read_pack_header,
+    FinishedPack, PACK_MAGIC, PACK_TRAILER_LEN, PackBuilder, PackEntry, PackTrailer,
+    pack_header_len, read_pack, read_pack_header, read_pack_trailer,
 };
 pub use seal::{ChunkKind, Compression, MAX_CHUNK_LEN, SealedChunk, open_chunk, seal_chunk};
 
@@ -51,5 +51,6 @@ pub mod testing {
     pub use crate::metadata::seal_metadata_with_random;
     pub use crate::pack::decode_header_plain as pack_header_decode_plain;
     pub use crate::pack::finish_with_random as pack_finish_with_random;
+    pub use crate::pack::generate_id_with_random as pack_id_with_random;
     pub use crate::seal::seal_chunk_with_random;
 }

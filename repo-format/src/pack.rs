@@ -1,5 +1,10 @@
 //! Packs: `[sealed chunk]* [sealed header] [header length u32 LE] [magic "CFPK"] [version u8]`.
 //! Built incrementally so a pack can be streamed to storage; read back from its tail.
+//!
+//! Version 2 (written today): the pack id is chosen before the first byte is written (so a
+//! remote store can stream the pack under its final name) and bound into the sealed header
+//! as associated data, so a pack cannot be renamed or swapped for another. Version 1 (still
+//! read): the id is the BLAKE3 of every byte of the pack, known only once it is complete.
 
 use crate::codec::{Reader, Writer, check_version};
 use crate::envelope::{self, Purpose};
@@ -11,8 +16,10 @@ use crate::{Error, Result};
 
 /// The last four bytes before the version byte of every pack.
 pub const PACK_MAGIC: [u8; 4] = *b"CFPK";
-/// Version of the pack trailer (last byte of the pack).
-const PACK_VERSION: u8 = 1;
+/// Version of the pack trailer (last byte of the pack) that this build writes.
+const PACK_VERSION: u8 = 2;
+/// Content-hash named packs (no id in the header's associated data).
+const PACK_VERSION_HASH_NAMED: u8 = 1;
 /// Version of the header plaintext (first byte inside the sealed header).
 const HEADER_VERSION: u8 = 1;
 /// Fixed trailer: header length (u32 LE) + magic + version.
@@ -40,24 +47,29 @@ impl PackEntry {
     }
 }
 
-/// Accumulates entries and the running pack hash while the caller writes chunk bytes out.
+/// How the pack's name is tied to its bytes.
 #[derive(Debug)]
-pub struct PackBuilder {
-    hasher: blake3::Hasher,
-    entries: Vec<PackEntry>,
-    len: u64,
+enum Naming {
+    /// Version 2: chosen up front, bound into the header.
+    Chosen(PackId),
+    /// Version 1: the hash of every byte, accumulated as chunks are added.
+    ContentHash(Box<blake3::Hasher>),
 }
 
-impl Default for PackBuilder {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Accumulates entries (and, for a version 1 pack, the running pack hash) while the caller
+/// writes chunk bytes out.
+#[derive(Debug)]
+pub struct PackBuilder {
+    naming: Naming,
+    entries: Vec<PackEntry>,
+    len: u64,
 }
 
 /// A completed pack: what to append after the chunks, and its identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FinishedPack {
-    /// BLAKE3 of every byte of the pack (chunks + tail); also the pack's name.
+    /// The pack's name: the id given to [`PackBuilder::new`] (version 2), or the BLAKE3 of
+    /// every byte of the pack (version 1).
     pub id: PackId,
     /// Sealed header + header length + magic + version, to append after the chunks.
     pub tail: Vec<u8>,
@@ -67,20 +79,77 @@ pub struct FinishedPack {
     pub total_len: u64,
 }
 
+/// The fixed trailer of a pack, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackTrailer {
+    /// Length of the sealed header that precedes the trailer.
+    pub header_len: u32,
+    /// Pack format version (1: content-hash named, 2: id bound into the header).
+    pub version: u8,
+}
+
+impl PackId {
+    /// A fresh random id for a new (version 2) pack, from the OS random source.
+    pub fn generate() -> Result<Self> {
+        generate_id_with_random(&mut OsRandom)
+    }
+}
+
+/// [`PackId::generate`] with a caller-chosen random source (golden files).
+#[doc(hidden)]
+pub fn generate_id_with_random(rng: &mut dyn RandomSource) -> Result<PackId> {
+    let mut id = [0u8; 32];
+    rng.fill(&mut id)?;
+    Ok(PackId(id))
+}
+
+/// Associated data of the sealed header: empty for version 1; version ‖ pack id from
+/// version 2 on, so the header (hence every offset in the pack) only opens under its name.
+fn header_aad(version: u8, id: &PackId) -> Vec<u8> {
+    if version == PACK_VERSION_HASH_NAMED {
+        return Vec::new();
+    }
+    let mut aad = Vec::with_capacity(33);
+    aad.push(version);
+    aad.extend_from_slice(&id.0);
+    aad
+}
+
 impl PackBuilder {
-    /// An empty pack.
-    pub fn new() -> Self {
+    /// An empty version 2 pack that will be stored under `id` (see [`PackId::generate`]).
+    pub fn new(id: PackId) -> Self {
         Self {
-            hasher: blake3::Hasher::new(),
+            naming: Naming::Chosen(id),
             entries: Vec::new(),
             len: 0,
         }
     }
 
-    /// Records the chunk and hashes its bytes; the caller writes `sealed.bytes` to storage
-    /// itself, in the same order.
+    /// An empty version 1 pack, named by its content hash. Only for tests and fixtures
+    /// that must reproduce packs written by older builds.
+    #[doc(hidden)]
+    pub fn new_v1() -> Self {
+        Self {
+            naming: Naming::ContentHash(Box::new(blake3::Hasher::new())),
+            entries: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The pack's id, when it is known before the pack is finished (version 2).
+    pub fn id(&self) -> Option<PackId> {
+        match &self.naming {
+            Naming::Chosen(id) => Some(*id),
+            Naming::ContentHash(_) => None,
+        }
+    }
+
+    /// Records the chunk; the caller writes `sealed.bytes` to storage itself, in the same
+    /// order.
     pub fn add(&mut self, id: ChunkId, kind: ChunkKind, sealed: &SealedChunk) -> PackEntry {
-        self.hasher.update(&sealed.bytes);
+        if let Naming::ContentHash(hasher) = &mut self.naming {
+            hasher.update(&sealed.bytes);
+        }
         let entry = PackEntry {
             id,
             kind,
@@ -124,12 +193,16 @@ pub fn finish_with_random(
     rng: &mut dyn RandomSource,
 ) -> Result<FinishedPack> {
     let PackBuilder {
-        mut hasher,
+        naming,
         entries,
         len,
     } = builder;
     let plain = encode_header(len, &entries);
-    let sealed = envelope::seal(keys.metadata_key(), Purpose::PackHeader, &[], &plain, rng)?;
+    let (version, aad) = match &naming {
+        Naming::Chosen(id) => (PACK_VERSION, header_aad(PACK_VERSION, id)),
+        Naming::ContentHash(_) => (PACK_VERSION_HASH_NAMED, Vec::new()),
+    };
+    let sealed = envelope::seal(keys.metadata_key(), Purpose::PackHeader, &aad, &plain, rng)?;
     let header_len = u32::try_from(sealed.len()).map_err(|_| Error::Malformed {
         structure: STRUCTURE,
         reason: "header larger than 4 GiB",
@@ -137,10 +210,16 @@ pub fn finish_with_random(
     let mut tail = sealed;
     tail.extend_from_slice(&header_len.to_le_bytes());
     tail.extend_from_slice(&PACK_MAGIC);
-    tail.push(PACK_VERSION);
-    hasher.update(&tail);
+    tail.push(version);
+    let id = match naming {
+        Naming::Chosen(id) => id,
+        Naming::ContentHash(mut hasher) => {
+            hasher.update(&tail);
+            PackId(*hasher.finalize().as_bytes())
+        }
+    };
     Ok(FinishedPack {
-        id: PackId(*hasher.finalize().as_bytes()),
+        id,
         total_len: len + tail.len() as u64,
         tail,
         entries,
@@ -211,45 +290,80 @@ fn decode_header(plain: &[u8]) -> Result<(u64, Vec<PackEntry>)> {
     Ok((data_len, entries))
 }
 
-/// From the fixed trailer (the pack's last [`PACK_TRAILER_LEN`] bytes): the length of the
-/// sealed header that precedes it.
-pub fn pack_header_len(trailer: &[u8]) -> Result<u32> {
+/// Parses the fixed trailer (the pack's last [`PACK_TRAILER_LEN`] bytes): the pack version
+/// and the length of the sealed header that precedes it. Every version up to the current
+/// one is accepted.
+pub fn read_pack_trailer(trailer: &[u8]) -> Result<PackTrailer> {
     const TRAILER: &str = "pack trailer";
     if trailer.len() != PACK_TRAILER_LEN {
         return Err(Error::Truncated { structure: TRAILER });
     }
     let mut r = Reader::new(trailer, TRAILER);
-    let len = r.u32()?;
+    let header_len = r.u32()?;
     if r.array::<4>()? != PACK_MAGIC {
         return Err(Error::BadMagic);
     }
-    check_version(TRAILER, r.u8()?, PACK_VERSION)?;
-    Ok(len)
+    let version = check_version(TRAILER, r.u8()?, PACK_VERSION)?;
+    Ok(PackTrailer {
+        header_len,
+        version,
+    })
 }
 
-/// Authenticates and decodes a sealed pack header into the pack's entries.
-pub fn read_pack_header(keys: &Keys, sealed_header: &[u8]) -> Result<Vec<PackEntry>> {
-    let plain = envelope::open(keys.metadata_key(), Purpose::PackHeader, &[], sealed_header)?;
-    decode_header(&plain).map(|(_, entries)| entries)
+/// From the fixed trailer: the length of the sealed header that precedes it.
+pub fn pack_header_len(trailer: &[u8]) -> Result<u32> {
+    read_pack_trailer(trailer).map(|t| t.header_len)
 }
 
-/// Checks a whole in-memory pack: trailer, header, layout, and every chunk (decrypted and
-/// its id recomputed). Returns the entries.
-pub fn read_pack(keys: &Keys, pack: &[u8]) -> Result<Vec<PackEntry>> {
-    let Some(trailer_start) = pack.len().checked_sub(PACK_TRAILER_LEN) else {
-        return Err(Error::Truncated { structure: "pack" });
-    };
-    let header_len = pack_header_len(&pack[trailer_start..])? as usize;
-    let Some(header_start) = trailer_start.checked_sub(header_len) else {
-        return Err(Error::Truncated { structure: "pack" });
-    };
+/// Authenticates and decodes the sealed header of the pack named `id` into its entries.
+/// For a version 2 pack this fails unless the header was sealed for `id`; a version 1
+/// header is not bound to a name (its pack is checked by hash in [`read_pack`]).
+pub fn read_pack_header(
+    keys: &Keys,
+    id: &PackId,
+    trailer: &PackTrailer,
+    sealed_header: &[u8],
+) -> Result<Vec<PackEntry>> {
+    open_header(keys, id, trailer.version, sealed_header).map(|(_, entries)| entries)
+}
+
+fn open_header(
+    keys: &Keys,
+    id: &PackId,
+    version: u8,
+    sealed_header: &[u8],
+) -> Result<(u64, Vec<PackEntry>)> {
+    let aad = header_aad(version, id);
     let plain = envelope::open(
         keys.metadata_key(),
         Purpose::PackHeader,
-        &[],
+        &aad,
+        sealed_header,
+    )?;
+    decode_header(&plain)
+}
+
+/// Checks a whole in-memory pack stored under `id`: trailer, header, layout, that the pack
+/// belongs to that name (version 2: the header's associated data; version 1: the pack's
+/// hash), and every chunk (decrypted and its id recomputed). Returns the entries.
+pub fn read_pack(keys: &Keys, id: &PackId, pack: &[u8]) -> Result<Vec<PackEntry>> {
+    let Some(trailer_start) = pack.len().checked_sub(PACK_TRAILER_LEN) else {
+        return Err(Error::Truncated { structure: "pack" });
+    };
+    let trailer = read_pack_trailer(&pack[trailer_start..])?;
+    let header_len = trailer.header_len as usize;
+    let Some(header_start) = trailer_start.checked_sub(header_len) else {
+        return Err(Error::Truncated { structure: "pack" });
+    };
+    if trailer.version == PACK_VERSION_HASH_NAMED && PackId::compute(pack) != *id {
+        return Err(Error::PackIdMismatch);
+    }
+    let (data_len, entries) = open_header(
+        keys,
+        id,
+        trailer.version,
         &pack[header_start..trailer_start],
     )?;
-    let (data_len, entries) = decode_header(&plain)?;
     if data_len != header_start as u64 {
         return Err(Error::Malformed {
             structure: "pack",
@@ -276,40 +390,43 @@ mod tests {
     use crate::keys::MasterKey;
     use crate::seal::seal_chunk;
 
-    #[test]
-    fn build_and_read_back() {
-        let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
-        let mut b = PackBuilder::new();
+    fn build(keys: &Keys, mut b: PackBuilder, chunks: &[Vec<u8>]) -> (Vec<u8>, FinishedPack) {
         assert!(b.is_empty());
         let mut pack = Vec::new();
-        let chunks: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 1000 * (i as usize + 1)]).collect();
-        for c in &chunks {
-            let id = ChunkId::compute(&keys, c);
-            let s = seal_chunk(&keys, &id, c, 3).unwrap();
+        for c in chunks {
+            let id = ChunkId::compute(keys, c);
+            let s = seal_chunk(keys, &id, c, 3).unwrap();
             let e = b.add(id, ChunkKind::Data, &s);
             assert_eq!(e.offset, pack.len() as u64);
             pack.extend_from_slice(&s.bytes);
         }
-        assert_eq!(b.chunk_count(), 5);
+        assert_eq!(b.chunk_count(), chunks.len());
         assert_eq!(b.len(), pack.len() as u64);
-        let fin = b.finish(&keys).unwrap();
+        let fin = b.finish(keys).unwrap();
         pack.extend_from_slice(&fin.tail);
         assert_eq!(fin.total_len, pack.len() as u64);
-        assert_eq!(fin.id, PackId::compute(&pack));
+        (pack, fin)
+    }
 
-        assert_eq!(read_pack(&keys, &pack).unwrap(), fin.entries);
+    fn read_back(keys: &Keys, pack: &[u8], fin: &FinishedPack, chunks: &[Vec<u8>]) {
+        assert_eq!(read_pack(keys, &fin.id, pack).unwrap(), fin.entries);
         // From the tail alone.
-        let trailer = &pack[pack.len() - PACK_TRAILER_LEN..];
-        let hl = pack_header_len(trailer).unwrap() as usize;
+        let trailer = read_pack_trailer(&pack[pack.len() - PACK_TRAILER_LEN..]).unwrap();
+        let hl = trailer.header_len as usize;
         let hstart = pack.len() - PACK_TRAILER_LEN - hl;
-        let entries =
-            read_pack_header(&keys, &pack[hstart..pack.len() - PACK_TRAILER_LEN]).unwrap();
+        let entries = read_pack_header(
+            keys,
+            &fin.id,
+            &trailer,
+            &pack[hstart..pack.len() - PACK_TRAILER_LEN],
+        )
+        .unwrap();
         assert_eq!(entries, fin.entries);
         // One chunk from its range.
         let e = entries[3];
         let r = e.range();
         let plain = open_chunk(
-            &keys,
+            keys,
             &e.id,
             &pack[r.start as usize..r.end as usize],
             e.compression,
@@ -317,6 +434,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plain, chunks[3][..]);
+    }
+
+    fn chunks() -> Vec<Vec<u8>> {
+        (0..5u8).map(|i| vec![i; 1000 * (i as usize + 1)]).collect()
+    }
+
+    #[test]
+    fn build_and_read_back() {
+        let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
+        let id = PackId::generate().unwrap();
+        let b = PackBuilder::new(id);
+        assert_eq!(b.id(), Some(id));
+        let (pack, fin) = build(&keys, b, &chunks());
+        assert_eq!(fin.id, id);
+        assert_eq!(*pack.last().unwrap(), PACK_VERSION);
+        read_back(&keys, &pack, &fin, &chunks());
+    }
+
+    #[test]
+    fn version_1_packs_are_still_read_and_checked_by_hash() {
+        let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
+        let b = PackBuilder::new_v1();
+        assert_eq!(b.id(), None);
+        let (pack, fin) = build(&keys, b, &chunks());
+        assert_eq!(*pack.last().unwrap(), PACK_VERSION_HASH_NAMED);
+        assert_eq!(fin.id, PackId::compute(&pack));
+        read_back(&keys, &pack, &fin, &chunks());
+        assert!(matches!(
+            read_pack(&keys, &PackId([9; 32]), &pack),
+            Err(Error::PackIdMismatch)
+        ));
+    }
+
+    #[test]
+    fn a_version_2_pack_does_not_open_under_another_name() {
+        let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
+        let (pack, fin) = build(&keys, PackBuilder::new(PackId([1; 32])), &chunks());
+        let other = PackId([2; 32]);
+        assert!(matches!(
+            read_pack(&keys, &other, &pack),
+            Err(Error::Authentication { .. })
+        ));
+        let trailer = read_pack_trailer(&pack[pack.len() - PACK_TRAILER_LEN..]).unwrap();
+        let header = &pack[pack.len() - PACK_TRAILER_LEN - trailer.header_len as usize
+            ..pack.len() - PACK_TRAILER_LEN];
+        assert!(read_pack_header(&keys, &other, &trailer, header).is_err());
+        // Relabelled as version 1 (no name in the header's associated data): the header
+        // no longer opens either.
+        let v1 = PackTrailer {
+            version: PACK_VERSION_HASH_NAMED,
+            ..trailer
+        };
+        assert!(read_pack_header(&keys, &fin.id, &v1, header).is_err());
     }
 
     #[test]
@@ -333,7 +503,8 @@ mod tests {
     #[test]
     fn empty_pack_is_valid() {
         let keys = Keys::derive(&MasterKey::from_bytes([3; 32]));
-        let fin = PackBuilder::new().finish(&keys).unwrap();
-        assert!(read_pack(&keys, &fin.tail).unwrap().is_empty());
+        let id = PackId([7; 32]);
+        let fin = PackBuilder::new(id).finish(&keys).unwrap();
+        assert!(read_pack(&keys, &id, &fin.tail).unwrap().is_empty());
     }
 }

@@ -145,7 +145,8 @@ fn sealed_chunks_and_pack() {
     let text = common::text_like(20_000, 1);
     let random = common::pseudo_random(3_000, 2);
     let mut rng = DeterministicRandom::new(4);
-    let mut builder = PackBuilder::new();
+    // Version 1 (content-hash named), as older builds wrote it: still read and verified.
+    let mut builder = PackBuilder::new_v1();
     let mut pack = Vec::new();
     for (name, data, compression) in [
         ("sealed_chunk_zstd.bin", &text, Compression::Zstd),
@@ -167,7 +168,32 @@ fn sealed_chunks_and_pack() {
     let stored = golden("pack.bin", &pack);
     golden("pack.id", fin.id.to_hex().as_bytes());
     assert_eq!(PackId::compute(&stored), fin.id);
-    assert_eq!(read_pack(&keys, &stored).unwrap(), fin.entries);
+    assert_eq!(read_pack(&keys, &fin.id, &stored).unwrap(), fin.entries);
+}
+
+#[test]
+fn pack_v2_with_chosen_id() {
+    let keys = keys();
+    let text = common::text_like(20_000, 1);
+    let random = common::pseudo_random(3_000, 2);
+    let mut rng = DeterministicRandom::new(5);
+    let id = testing::pack_id_with_random(&mut rng).unwrap();
+    let mut builder = PackBuilder::new(id);
+    let mut pack = Vec::new();
+    for data in [&text, &random] {
+        let chunk = ChunkId::compute(&keys, data);
+        let sealed = testing::seal_chunk_with_random(&keys, &chunk, data, 3, &mut rng).unwrap();
+        builder.add(chunk, ChunkKind::Data, &sealed);
+        pack.extend_from_slice(&sealed.bytes);
+    }
+    let fin = testing::pack_finish_with_random(builder, &keys, &mut rng).unwrap();
+    assert_eq!(fin.id, id);
+    pack.extend_from_slice(&fin.tail);
+    let stored = golden("pack_v2.bin", &pack);
+    let stored_id = golden("pack_v2.id", id.to_hex().as_bytes());
+    let id = PackId::from_hex(std::str::from_utf8(&stored_id).unwrap()).unwrap();
+    assert_eq!(read_pack(&keys, &id, &stored).unwrap(), fin.entries);
+    assert!(read_pack(&keys, &PackId::compute(&stored), &stored).is_err());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use coffer_repo::{
     Argon2Params, ChecksumAlgorithm, ChunkId, ChunkKind, ChunkRef, ChunkerParams, Compression,
     IndexEntry, IndexSegment, KeyFile, KeySlot, Manifest, MasterKey, PACK_TRAILER_LEN, PackBuilder,
     PackId, RepoConfig, StreamChunker, open_chunk, open_metadata, pack_header_len, read_pack,
-    read_pack_header, seal_chunk, seal_metadata,
+    read_pack_header, read_pack_trailer, seal_chunk, seal_metadata,
 };
 use proptest::prelude::*;
 
@@ -158,7 +158,7 @@ proptest! {
         let keys = common::keys();
         let data = if text { common::text_like(len, seed) } else { common::pseudo_random(len, seed) };
         let chunks = StreamChunker::chunk_all(common::small_chunker(), Bytes::from(data.clone()));
-        let mut builder = PackBuilder::new();
+        let mut builder = PackBuilder::new(PackId::generate().unwrap());
         let mut pack = Vec::new();
         let mut refs = Vec::new();
         for c in &chunks {
@@ -167,14 +167,16 @@ proptest! {
             refs.push(builder.add(id, ChunkKind::Data, &sealed));
             pack.extend_from_slice(&sealed.bytes);
         }
+        let builder_id = builder.id();
         let fin = builder.finish(&keys).unwrap();
         pack.extend_from_slice(&fin.tail);
-        prop_assert_eq!(PackId::compute(&pack), fin.id);
-        prop_assert_eq!(&read_pack(&keys, &pack).unwrap(), &fin.entries);
+        prop_assert_eq!(Some(fin.id), builder_id);
+        prop_assert_eq!(&read_pack(&keys, &fin.id, &pack).unwrap(), &fin.entries);
         // Tail-only path, then each chunk from its own byte range.
         let trailer_start = pack.len() - PACK_TRAILER_LEN;
+        let trailer = read_pack_trailer(&pack[trailer_start..]).unwrap();
         let hlen = pack_header_len(&pack[trailer_start..]).unwrap() as usize;
-        let entries = read_pack_header(&keys, &pack[trailer_start - hlen..trailer_start]).unwrap();
+        let entries = read_pack_header(&keys, &fin.id, &trailer, &pack[trailer_start - hlen..trailer_start]).unwrap();
         prop_assert_eq!(&entries, &refs);
         let mut rebuilt = Vec::new();
         for e in &entries {

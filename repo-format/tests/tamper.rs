@@ -6,7 +6,8 @@ mod common;
 use coffer_repo::{
     Argon2Params, ChecksumAlgorithm, ChunkId, ChunkRef, Compression, Error, IndexEntry,
     IndexSegment, KeySlot, Manifest, MasterKey, PACK_TRAILER_LEN, PackId, RepoConfig, open_chunk,
-    open_metadata, pack_header_len, read_pack, read_pack_header, seal_chunk, seal_metadata,
+    open_metadata, pack_header_len, read_pack, read_pack_header, read_pack_trailer, seal_chunk,
+    seal_metadata,
 };
 
 const MASKS: [u8; 3] = [0x01, 0x80, 0xFF];
@@ -68,11 +69,14 @@ fn every_byte_of_a_pack() {
             .iter()
             .any(|e| e.compression == Compression::None)
     );
-    assert_eq!(read_pack(&keys, &pack).unwrap(), fin.entries);
+    assert_eq!(read_pack(&keys, &fin.id, &pack).unwrap(), fin.entries);
     for_each_flip(&pack, |i, p| {
-        assert_rejected("pack", i, read_pack(&keys, p));
-        // The name of a pack is its hash, so a reader fetching by id also notices.
-        assert_ne!(PackId::compute(p), fin.id);
+        assert_rejected("pack", i, read_pack(&keys, &fin.id, p));
+    });
+    // The name is bound into the header: the same bytes under any other name are refused.
+    for_each_flip(&fin.id.0, |i, id| {
+        let renamed = PackId(id.try_into().unwrap());
+        assert_rejected("renamed pack", i, read_pack(&keys, &renamed, &pack));
     });
 }
 
@@ -96,13 +100,14 @@ fn every_byte_of_a_chunk_opened_from_its_range() {
 #[test]
 fn every_byte_of_a_pack_header_and_trailer() {
     let keys = common::keys();
-    let (pack, _) = common::build_pack(&keys, &sample_chunks());
+    let (pack, fin) = common::build_pack(&keys, &sample_chunks());
     let trailer_start = pack.len() - PACK_TRAILER_LEN;
     let trailer = &pack[trailer_start..];
+    let parsed = read_pack_trailer(trailer).unwrap();
     let hlen = pack_header_len(trailer).unwrap() as usize;
     let header = &pack[trailer_start - hlen..trailer_start];
     for_each_flip(header, |i, h| {
-        assert_rejected("header", i, read_pack_header(&keys, h));
+        assert_rejected("header", i, read_pack_header(&keys, &fin.id, &parsed, h));
     });
     // Length bytes may still parse (any u32 is a length); magic and version may not.
     for_each_flip(trailer, |i, t| {
@@ -122,7 +127,11 @@ fn truncated_reordered_or_foreign_chunks_are_detected() {
     ];
     let (pack, fin) = common::build_pack(&keys, &chunks);
     for cut in 0..pack.len() {
-        assert_rejected("truncated pack", cut, read_pack(&keys, &pack[..cut]));
+        assert_rejected(
+            "truncated pack",
+            cut,
+            read_pack(&keys, &fin.id, &pack[..cut]),
+        );
     }
     // Same-size chunks swapped in place: the header still lists them in the old order.
     let (a, b) = (fin.entries[0].range(), fin.entries[1].range());
@@ -133,7 +142,7 @@ fn truncated_reordered_or_foreign_chunks_are_detected() {
     swapped[b.start as usize..b.end as usize]
         .copy_from_slice(&pack[a.start as usize..a.end as usize]);
     assert!(matches!(
-        read_pack(&keys, &swapped),
+        read_pack(&keys, &fin.id, &swapped),
         Err(Error::Authentication { .. })
     ));
     // A chunk from another pack put where this one's chunk was.
@@ -141,7 +150,7 @@ fn truncated_reordered_or_foreign_chunks_are_detected() {
     let mut foreign = pack.clone();
     foreign[a.start as usize..a.end as usize].copy_from_slice(&other[..(a.end - a.start) as usize]);
     assert!(matches!(
-        read_pack(&keys, &foreign),
+        read_pack(&keys, &fin.id, &foreign),
         Err(Error::Authentication { .. })
     ));
     // One chunk's bytes presented under another chunk's id.
@@ -157,7 +166,7 @@ fn truncated_reordered_or_foreign_chunks_are_detected() {
         .is_err()
     );
     // Sealed under another repository's keys.
-    assert!(read_pack(&common::other_keys(), &pack).is_err());
+    assert!(read_pack(&common::other_keys(), &fin.id, &pack).is_err());
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use coffer_repo::{
     Argon2Params, ChunkId, Error, IndexEntry, IndexSegment, KeySlot, Manifest, MasterKey,
     PACK_TRAILER_LEN, PackId, RepoConfig, open_chunk, open_metadata, pack_header_len, read_pack,
-    read_pack_header, seal_chunk, seal_metadata,
+    read_pack_header, read_pack_trailer, seal_chunk, seal_metadata,
 };
 
 fn assert_newer_refused<T: std::fmt::Debug>(what: &str, r: coffer_repo::Result<T>) {
@@ -34,9 +34,20 @@ fn check_versions<T: std::fmt::Debug>(
     at: usize,
     decode: impl Fn(&[u8]) -> coffer_repo::Result<T>,
 ) {
+    check_versions_from(what, bytes, at, 1, decode)
+}
+
+/// [`check_versions`] for a structure whose current version is `today`.
+fn check_versions_from<T: std::fmt::Debug>(
+    what: &str,
+    bytes: &[u8],
+    at: usize,
+    today: u8,
+    decode: impl Fn(&[u8]) -> coffer_repo::Result<T>,
+) {
     assert!(decode(bytes).is_ok(), "{what}: original must decode");
     let current = bytes[at];
-    assert_eq!(current, 1, "{what}: today's version is 1");
+    assert_eq!(current, today, "{what}: today's version is {today}");
     for v in [current + 1, 255] {
         let mut b = bytes.to_vec();
         b[at] = v;
@@ -51,20 +62,22 @@ fn check_versions<T: std::fmt::Debug>(
 fn every_structure_refuses_newer_versions() {
     let keys = common::keys();
     let (pack, fin) = common::build_pack(&keys, &[common::text_like(5000, 1)]);
-    check_versions("pack trailer", &pack, pack.len() - 1, |p| {
-        read_pack(&keys, p)
+    check_versions_from("pack trailer", &pack, pack.len() - 1, 2, |p| {
+        read_pack(&keys, &fin.id, p)
     });
     let trailer = &pack[pack.len() - PACK_TRAILER_LEN..];
-    check_versions(
+    check_versions_from(
         "pack trailer alone",
         trailer,
         PACK_TRAILER_LEN - 1,
+        2,
         pack_header_len,
     );
+    let parsed = read_pack_trailer(trailer).unwrap();
     let header_start = fin.entries[0].range().end as usize;
     let header = &pack[header_start..pack.len() - PACK_TRAILER_LEN];
     check_versions("pack header envelope", header, 0, |h| {
-        read_pack_header(&keys, h)
+        read_pack_header(&keys, &fin.id, &parsed, h)
     });
 
     let e = fin.entries[0];

@@ -1,131 +1,36 @@
-//! Fault injection: a backend wrapper that fails on the Nth write or the Nth
-//! pack finish proves a failed PUT commits nothing, leaves no pack behind and
-//! keeps the previous version; a commit that fails after the packs were
-//! written deletes them.
+//! Fault injection: a store wrapper that fails on the Nth write or the Nth pack finish
+//! proves a failed PUT commits nothing, leaves no pack behind and keeps the previous
+//! version; a commit that fails after the packs were written deletes them.
 
 mod engine_support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use async_trait::async_trait;
 use bytes::Bytes;
-use coffer_repo::PackId;
-use coffer_server::backend::{Backend, BackendError, BackendResult, LocalBackend, PackWriter};
+use coffer_server::backend::{FaultOp, Faults, FaultyStore, LocalStore, Store};
 use coffer_server::engine::{EngineError, EngineTuning, PutOptions};
 use engine_support::*;
 use futures::StreamExt;
 
-#[derive(Debug, Default)]
-struct Faults {
-    enabled: AtomicBool,
-    writes: AtomicUsize,
-    finishes: AtomicUsize,
-    /// Fail the write with this (1-based) number.
-    fail_write: AtomicUsize,
-    /// Fail the pack finish with this (1-based) number.
-    fail_finish: AtomicUsize,
-}
-
-impl Faults {
-    fn arm(&self, write: usize, finish: usize) {
-        self.writes.store(0, Ordering::SeqCst);
-        self.finishes.store(0, Ordering::SeqCst);
-        self.fail_write.store(write, Ordering::SeqCst);
-        self.fail_finish.store(finish, Ordering::SeqCst);
-        self.enabled.store(true, Ordering::SeqCst);
-    }
-    fn disarm(&self) {
-        self.enabled.store(false, Ordering::SeqCst);
-    }
-}
-
-#[derive(Debug)]
-struct FaultyBackend {
-    inner: LocalBackend,
-    faults: Arc<Faults>,
-}
-
-#[derive(Debug)]
-struct FaultyWriter {
-    inner: Box<dyn PackWriter>,
-    faults: Arc<Faults>,
-}
-
-#[async_trait]
-impl Backend for FaultyBackend {
-    async fn create_pack(&self) -> BackendResult<Box<dyn PackWriter>> {
-        Ok(Box::new(FaultyWriter {
-            inner: self.inner.create_pack().await?,
-            faults: self.faults.clone(),
-        }))
-    }
-    async fn read_range(&self, pack: &PackId, offset: u64, len: u64) -> BackendResult<Bytes> {
-        self.inner.read_range(pack, offset, len).await
-    }
-    async fn pack_len(&self, pack: &PackId) -> BackendResult<u64> {
-        self.inner.pack_len(pack).await
-    }
-    async fn list_packs(&self) -> BackendResult<Vec<PackId>> {
-        self.inner.list_packs().await
-    }
-    async fn delete_pack(&self, pack: &PackId) -> BackendResult<()> {
-        self.inner.delete_pack(pack).await
-    }
-}
-
-#[async_trait]
-impl PackWriter for FaultyWriter {
-    async fn write(&mut self, data: Bytes) -> BackendResult<()> {
-        let n = self.faults.writes.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.faults.enabled.load(Ordering::SeqCst)
-            && n == self.faults.fail_write.load(Ordering::SeqCst)
-        {
-            return Err(BackendError::Other(format!(
-                "injected failure on write {n}"
-            )));
-        }
-        self.inner.write(data).await
-    }
-    fn written(&self) -> u64 {
-        self.inner.written()
-    }
-    async fn finish(self: Box<Self>, id: &PackId) -> BackendResult<()> {
-        let n = self.faults.finishes.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.faults.enabled.load(Ordering::SeqCst)
-            && n == self.faults.fail_finish.load(Ordering::SeqCst)
-        {
-            self.inner.abort().await;
-            return Err(BackendError::Other(format!(
-                "injected failure on finish {n}"
-            )));
-        }
-        self.inner.finish(id).await
-    }
-    async fn abort(self: Box<Self>) {
-        self.inner.abort().await
-    }
-}
-
-async fn faulty_engine(dir: &std::path::Path) -> (coffer_server::engine::Engine, Arc<Faults>) {
-    let faults = Arc::new(Faults::default());
-    let local = LocalBackend::open(dir.join("packs")).unwrap();
-    let backend: Arc<dyn Backend> = Arc::new(FaultyBackend {
-        inner: local,
-        faults: faults.clone(),
-    });
-    // Small packs, so one PUT finishes several before failing.
-    let tuning = EngineTuning {
-        pack_target: 300 << 10,
-        ..EngineTuning::default()
-    };
-    (open_with(dir, Some(backend), tuning).await, faults)
+/// An engine on the local store of `dir`, behind a fault-injecting wrapper.
+async fn faulty_engine(
+    dir: &std::path::Path,
+    tuning: EngineTuning,
+) -> (coffer_server::engine::Engine, Arc<Faults>) {
+    let local: Arc<dyn Store> = Arc::new(LocalStore::open("local", dir).unwrap());
+    let (store, faults) = FaultyStore::new(local);
+    (open_with(dir, Some(Arc::new(store)), tuning).await, faults)
 }
 
 #[tokio::test]
 async fn failed_pack_writes_commit_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (e, faults) = faulty_engine(dir.path()).await;
+    // Small packs, so one PUT finishes several before failing.
+    let tuning = EngineTuning {
+        pack_target: 300 << 10,
+        ..EngineTuning::default()
+    };
+    let (e, faults) = faulty_engine(dir.path(), tuning).await;
     e.create_bucket("bkt").unwrap();
     let old = data(1 << 20, 1);
     put(&e, "bkt", "k", &old).await;
@@ -148,10 +53,8 @@ async fn failed_pack_writes_commit_nothing() {
             matches!(r, Err(EngineError::Backend(_))),
             "write {w} finish {f}: {r:?}"
         );
-        assert!(
-            faults.writes.load(Ordering::SeqCst) >= w,
-            "the fault was reached"
-        );
+        assert!(faults.writes() >= w, "the fault was reached");
+        assert!(faults.finishes() >= f, "the fault was reached");
         assert_eq!(
             get(&e, "bkt", "k").await.unwrap(),
             old,
@@ -194,7 +97,8 @@ async fn failed_pack_writes_commit_nothing() {
 #[tokio::test]
 async fn failed_commit_deletes_the_written_packs() {
     let dir = tempfile::tempdir().unwrap();
-    let e = open(dir.path()).await;
+    // The wrapper injects nothing here; it counts the pack finishes and deletes.
+    let (e, faults) = faulty_engine(dir.path(), EngineTuning::default()).await;
     e.create_bucket("bkt").unwrap();
     let files = pack_files(dir.path());
     let payload = data(2 << 20, 4);
@@ -213,6 +117,14 @@ async fn failed_commit_deletes_the_written_packs() {
     tx.send(()).unwrap();
     let r = task.await.unwrap();
     assert!(matches!(r, Err(EngineError::NoSuchBucket(_))), "{r:?}");
+    // The PUT got as far as a durable, named pack of its own before the commit failed
+    // (a 2 MiB body is past the small-body limit, so it is not in a shared pack) …
+    assert!(
+        faults.finishes() >= 1,
+        "a pack was written before the commit failed"
+    );
+    assert!(faults.calls(FaultOp::Delete) >= 1, "and it was deleted");
+    // … and that pack is gone again.
     assert_eq!(
         pack_files(dir.path()),
         files,

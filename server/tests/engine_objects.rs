@@ -23,7 +23,9 @@ async fn first_start_creates_repository_and_root_key() {
     assert_eq!(report.master_key_file, key_file);
     let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    assert!(dir.path().join("repo.config").is_file());
+    // The repository config lives in the (local) store, not beside it.
+    assert!(dir.path().join("config").join("repo").is_file());
+    assert!(!dir.path().join("repo.config").exists());
     assert!(dir.path().join("meta.redb").is_file());
     assert_eq!(
         engine

@@ -94,10 +94,10 @@ pub fn small_chunker() -> coffer_repo::ChunkerParams {
     }
 }
 
-/// Builds an in-memory pack from the given plaintext chunks.
+/// Builds an in-memory (current version) pack from the given plaintext chunks.
 pub fn build_pack(keys: &Keys, chunks: &[Vec<u8>]) -> (Vec<u8>, coffer_repo::FinishedPack) {
-    use coffer_repo::{ChunkId, ChunkKind, PackBuilder, seal_chunk};
-    let mut builder = PackBuilder::new();
+    use coffer_repo::{ChunkId, ChunkKind, PackBuilder, PackId, seal_chunk};
+    let mut builder = PackBuilder::new(PackId::generate().unwrap());
     let mut bytes = Vec::new();
     for c in chunks {
         let id = ChunkId::compute(keys, c);

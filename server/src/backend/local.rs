@@ -1,128 +1,291 @@
-//! The directory backend: packs as files under `<root>/<2 hex>/<pack id hex>`.
+//! The local store: repository objects as files under a root directory (the data
+//! directory by default).
 //!
-//! A pack is streamed to `<root>/tmp/<random>.tmp`, fsynced, renamed to its
-//! final name and the directory fsynced, so a named pack is always complete
-//! and durable. Temporaries left by a crash are removed when the backend opens.
+//! Layout: packs at `<root>/packs/<first 2 hex>/<pack id hex>` (the layout of data
+//! directories written before Store v2, so they keep working); every other kind in its
+//! own folder, `<root>/<kind folder>/<id>` (`index/`, `journal/`, `config/`, `keys/`).
+//! An object is streamed to a temporary file (`packs/tmp/` for packs, `<folder>/.tmp/`
+//! for the others: ids never start with a dot, so a temporary never looks like an
+//! object), fsynced, renamed to its name and the directory fsynced, so a named object is
+//! always complete and durable. Temporaries left by a crash are removed when the store
+//! opens; one left by a dropped writer is removed at once.
 
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use coffer_repo::PackId;
 
-use super::{Backend, BackendError, BackendResult, PackWriter};
+use super::error::{StoreError, StoreResult};
+use super::kind::{ObjectId, ObjectKind};
+use super::store::{ObjectInfo, ObjectWriter, Store};
 
-const TMP_DIR: &str = "tmp";
+/// Temporaries of packs (the folder older builds used).
+const PACK_TMP_DIR: &str = "tmp";
+/// Temporaries of every other kind.
+const TMP_DIR: &str = ".tmp";
 
-/// Packs in a local directory.
+/// Repository objects in a local directory.
 #[derive(Debug, Clone)]
-pub struct LocalBackend {
-    root: Arc<PathBuf>,
+pub struct LocalStore {
+    shared: Arc<Shared>,
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> BackendError {
-    BackendError::Io {
+#[derive(Debug)]
+struct Shared {
+    name: String,
+    root: PathBuf,
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// fsync of a directory, so a rename or create inside it is durable.
-fn sync_dir(dir: &Path) -> BackendResult<()> {
+/// fsync of a directory, so a rename, create or unlink inside it is durable.
+fn sync_dir(dir: &Path) -> StoreResult<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io_err(dir, e))
 }
 
-impl LocalBackend {
-    /// Opens (creating if needed) the pack directory and removes stale temporaries.
-    pub fn open(root: impl Into<PathBuf>) -> BackendResult<Self> {
-        let root: PathBuf = root.into();
-        let tmp = root.join(TMP_DIR);
-        std::fs::create_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
-        let entries = std::fs::read_dir(&tmp).map_err(|e| io_err(&tmp, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io_err(&tmp, e))?;
-            let path = entry.path();
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err(&path, e)),
-            }
+/// Creates `dir` (and its parent chain); when it did not exist, fsyncs the parent so the
+/// new directory entry is itself durable.
+fn ensure_dir(dir: &Path) -> StoreResult<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+fn remove_all_files(dir: &Path) -> StoreResult<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| io_err(dir, e))?.path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&path, e)),
         }
-        Ok(LocalBackend {
-            root: Arc::new(root),
-        })
     }
-
-    /// The directory the packs live in.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn pack_path(&self, id: &PackId) -> PathBuf {
-        let hex = hex::encode(id.0);
-        self.root.join(&hex[..2]).join(hex)
-    }
+    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> BackendResult<T> + Send + 'static,
-) -> BackendResult<T> {
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| BackendError::Other(format!("blocking task failed: {e}")))?
+        .map_err(|e| StoreError::permanent(format!("blocking task failed: {e}")))?
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) the store under `root` and removes stale temporaries.
+    /// `name` is the store's name in the configuration (`"local"` for the default one).
+    pub fn open(name: impl Into<String>, root: impl Into<PathBuf>) -> StoreResult<Self> {
+        let root: PathBuf = root.into();
+        ensure_dir(&root)?;
+        let store = LocalStore {
+            shared: Arc::new(Shared {
+                name: name.into(),
+                root,
+            }),
+        };
+        for kind in ObjectKind::ALL {
+            let tmp = store.tmp_dir(kind);
+            ensure_dir(&tmp)?;
+            remove_all_files(&tmp)?;
+        }
+        Ok(store)
+    }
+
+    /// The directory the store lives in.
+    pub fn root(&self) -> &Path {
+        &self.shared.root
+    }
+
+    fn kind_dir(&self, kind: ObjectKind) -> PathBuf {
+        self.shared.root.join(kind.folder())
+    }
+
+    fn tmp_dir(&self, kind: ObjectKind) -> PathBuf {
+        let name = if kind == ObjectKind::Pack {
+            PACK_TMP_DIR
+        } else {
+            TMP_DIR
+        };
+        self.kind_dir(kind).join(name)
+    }
+
+    fn object_path(&self, kind: ObjectKind, id: &ObjectId) -> PathBuf {
+        let dir = self.kind_dir(kind);
+        if kind == ObjectKind::Pack {
+            // Fan-out keeps directories small; ids are at least two characters.
+            dir.join(&id.as_str()[..2]).join(id.as_str())
+        } else {
+            dir.join(id.as_str())
+        }
+    }
+
+    /// Every `(id, len)` of one directory of objects, unsorted.
+    fn read_objects(dir: &Path, out: &mut Vec<ObjectInfo>) -> StoreResult<()> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(dir, e))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Ok(id) = ObjectId::new(name) else {
+                continue;
+            };
+            let meta = match entry.metadata() {
+                Ok(m) => m,
+                // Deleted between the listing and the stat.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err(&entry.path(), e)),
+            };
+            if meta.is_file() {
+                out.push(ObjectInfo {
+                    id,
+                    len: meta.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn list_blocking(
+        &self,
+        kind: ObjectKind,
+        after: Option<ObjectId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectInfo>> {
+        let dir = self.kind_dir(kind);
+        let mut out = Vec::new();
+        let keep = |o: &ObjectInfo| after.as_ref().is_none_or(|a| o.id > *a);
+        if kind != ObjectKind::Pack {
+            Self::read_objects(&dir, &mut out)?;
+            out.retain(keep);
+            out.sort_by(|a, b| a.id.cmp(&b.id));
+            out.truncate(limit);
+            return Ok(out);
+        }
+        // Packs: walk the fan-out directories in order, from the one `after` is in.
+        let mut fans: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|n| n.len() == 2 && ObjectId::new(n.as_str()).is_ok())
+                .collect(),
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_err(&dir, e)),
+        };
+        fans.sort();
+        let first = after.as_ref().map(|a| &a.as_str()[..2]);
+        for fan in fans
+            .iter()
+            .filter(|f| first.is_none_or(|s| f.as_str() >= s))
+        {
+            let mut page = Vec::new();
+            Self::read_objects(&dir.join(fan), &mut page)?;
+            page.retain(|o| keep(o) && o.id.as_str().starts_with(fan.as_str()));
+            page.sort_by(|a, b| a.id.cmp(&b.id));
+            out.extend(page);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
 }
 
 #[async_trait]
-impl Backend for LocalBackend {
-    async fn create_pack(&self) -> BackendResult<Box<dyn PackWriter>> {
-        let name = format!("{}.tmp", uuid::Uuid::new_v4().simple());
-        let path = self.root.join(TMP_DIR).join(name);
-        let p2 = path.clone();
+impl Store for LocalStore {
+    fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    async fn put_stream(
+        &self,
+        kind: ObjectKind,
+        id: &ObjectId,
+    ) -> StoreResult<Box<dyn ObjectWriter>> {
+        let tmp = self
+            .tmp_dir(kind)
+            .join(format!("{}.tmp", uuid::Uuid::new_v4().simple()));
+        let dest = self.object_path(kind, id);
+        let t2 = tmp.clone();
         let file = blocking(move || {
             std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .open(&p2)
-                .map_err(|e| io_err(&p2, e))
+                .open(&t2)
+                .map_err(|e| io_err(&t2, e))
         })
         .await?;
-        Ok(Box::new(LocalPackWriter {
-            backend: self.clone(),
-            path,
+        Ok(Box::new(LocalWriter {
+            tmp,
+            dest,
             file: Some(file),
             written: 0,
         }))
     }
 
-    async fn read_range(&self, pack: &PackId, offset: u64, len: u64) -> BackendResult<Bytes> {
-        let path = self.pack_path(pack);
-        let pack_hex = hex::encode(pack.0);
+    async fn get(
+        &self,
+        kind: ObjectKind,
+        id: &ObjectId,
+        range: Option<Range<u64>>,
+    ) -> StoreResult<Bytes> {
+        let path = self.object_path(kind, id);
+        let id = id.clone();
         blocking(move || {
-            let file = match std::fs::File::open(&path) {
+            let mut file = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::NotFound => {
-                    return Err(BackendError::NotFound(pack_hex));
+                    return Err(StoreError::NotFound { kind, id });
                 }
                 Err(e) => return Err(io_err(&path, e)),
             };
-            let want = usize::try_from(len)
-                .map_err(|_| BackendError::Other(format!("range of {len} bytes")))?;
+            let Some(range) = range else {
+                let mut buf = Vec::new();
+                file.read_to_end(&mut buf).map_err(|e| io_err(&path, e))?;
+                return Ok(Bytes::from(buf));
+            };
+            let out_of_range = |len: u64| StoreError::OutOfRange {
+                kind,
+                id: id.clone(),
+                start: range.start,
+                end: range.end,
+                len,
+            };
+            if range.end < range.start {
+                return Err(out_of_range(0));
+            }
+            let want = usize::try_from(range.end - range.start).map_err(|_| out_of_range(0))?;
             let mut buf = vec![0u8; want];
-            match file.read_exact_at(&mut buf, offset) {
+            match file.read_exact_at(&mut buf, range.start) {
                 Ok(()) => Ok(Bytes::from(buf)),
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
-                    let plen = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    Err(BackendError::ShortRead {
-                        pack: pack_hex,
-                        offset,
-                        wanted: len,
-                        len: plen,
-                    })
+                    Err(out_of_range(file.metadata().map(|m| m.len()).unwrap_or(0)))
                 }
                 Err(e) => Err(io_err(&path, e)),
             }
@@ -130,58 +293,47 @@ impl Backend for LocalBackend {
         .await
     }
 
-    async fn pack_len(&self, pack: &PackId) -> BackendResult<u64> {
-        let path = self.pack_path(pack);
+    async fn head(&self, kind: ObjectKind, id: &ObjectId) -> StoreResult<u64> {
+        let path = self.object_path(kind, id);
         match tokio::fs::metadata(&path).await {
             Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                Err(BackendError::NotFound(hex::encode(pack.0)))
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(StoreError::NotFound {
+                kind,
+                id: id.clone(),
+            }),
             Err(e) => Err(io_err(&path, e)),
         }
     }
 
-    async fn list_packs(&self) -> BackendResult<Vec<PackId>> {
-        let root = self.root.clone();
-        blocking(move || {
-            let mut out = Vec::new();
-            let dirs = std::fs::read_dir(root.as_path()).map_err(|e| io_err(&root, e))?;
-            for dir in dirs {
-                let dir = dir.map_err(|e| io_err(&root, e))?;
-                let name = dir.file_name();
-                let Some(name) = name.to_str() else { continue };
-                if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    continue;
-                }
-                let sub = dir.path();
-                for file in std::fs::read_dir(&sub).map_err(|e| io_err(&sub, e))? {
-                    let file = file.map_err(|e| io_err(&sub, e))?;
-                    let fname = file.file_name();
-                    let Some(fname) = fname.to_str() else {
-                        continue;
-                    };
-                    let mut id = [0u8; 32];
-                    if hex::decode_to_slice(fname, &mut id).is_ok() {
-                        out.push(PackId(id));
-                    }
-                }
-            }
-            out.sort();
-            Ok(out)
-        })
-        .await
+    async fn list_page(
+        &self,
+        kind: ObjectKind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectInfo>> {
+        let this = self.clone();
+        let after = after.cloned();
+        blocking(move || this.list_blocking(kind, after, limit)).await
     }
 
-    async fn delete_pack(&self, pack: &PackId) -> BackendResult<()> {
-        let path = self.pack_path(pack);
+    async fn delete(&self, kind: ObjectKind, ids: &[ObjectId]) -> StoreResult<()> {
+        let paths: Vec<PathBuf> = ids.iter().map(|id| self.object_path(kind, id)).collect();
         blocking(move || {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-                Err(e) => return Err(io_err(&path, e)),
+            let mut dirs = std::collections::BTreeSet::new();
+            for path in &paths {
+                match std::fs::remove_file(path) {
+                    Ok(()) => {
+                        if let Some(dir) = path.parent() {
+                            dirs.insert(dir.to_path_buf());
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err(path, e)),
+                }
             }
-            if let Some(dir) = path.parent() {
-                sync_dir(dir)?;
+            // One fsync per directory touched, not per object.
+            for dir in dirs {
+                sync_dir(&dir)?;
             }
             Ok(())
         })
@@ -189,28 +341,25 @@ impl Backend for LocalBackend {
     }
 }
 
-/// A pack streamed to a temporary file. Writes run on the blocking pool with
-/// the `Bytes` moved in, so sealed chunks reach the file without a copy.
+/// An object streamed to a temporary file. Writes run on the blocking pool with the
+/// `Bytes` moved in, so sealed chunks reach the file without a copy.
 #[derive(Debug)]
-struct LocalPackWriter {
-    backend: LocalBackend,
-    /// The temporary file; empty once finished or aborted.
-    path: PathBuf,
+struct LocalWriter {
+    /// The temporary file's path; empty once finished or aborted.
+    tmp: PathBuf,
+    dest: PathBuf,
     file: Option<std::fs::File>,
     written: u64,
 }
 
 #[async_trait]
-impl PackWriter for LocalPackWriter {
-    async fn write(&mut self, data: Bytes) -> BackendResult<()> {
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| BackendError::Other("pack writer closed".into()))?;
-        let path = self.path.clone();
+impl ObjectWriter for LocalWriter {
+    async fn write(&mut self, data: Bytes) -> StoreResult<()> {
+        let mut file = self.file.take().ok_or(StoreError::WriterClosed)?;
+        let path = self.tmp.clone();
         let len = data.len() as u64;
-        // If this future is dropped meanwhile, the file handle is dropped in
-        // the task and `Drop` still removes the temporary by its path.
+        // If this future is dropped meanwhile, the file handle is dropped in the task and
+        // `Drop` still removes the temporary by its path.
         let file = blocking(move || {
             file.write_all(&data).map_err(|e| io_err(&path, e))?;
             Ok(file)
@@ -225,30 +374,18 @@ impl PackWriter for LocalPackWriter {
         self.written
     }
 
-    async fn finish(mut self: Box<Self>, id: &PackId) -> BackendResult<()> {
-        let Some(file) = self.file.take() else {
-            return Err(BackendError::Other("pack writer closed".into()));
-        };
-        let tmp = std::mem::take(&mut self.path);
-        let dest = self.backend.pack_path(id);
+    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
+        let file = self.file.take().ok_or(StoreError::WriterClosed)?;
+        let tmp = std::mem::take(&mut self.tmp);
+        let dest = std::mem::take(&mut self.dest);
         blocking(move || {
             let result = (|| {
                 file.sync_all().map_err(|e| io_err(&tmp, e))?;
                 drop(file);
                 let dir = dest
                     .parent()
-                    .ok_or_else(|| BackendError::Other("pack path has no parent".into()))?;
-                let created = match std::fs::create_dir(dir) {
-                    Ok(()) => true,
-                    Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(io_err(dir, e)),
-                };
-                if created {
-                    // The new fan-out directory must itself be durable in the root.
-                    if let Some(root) = dir.parent() {
-                        sync_dir(root)?;
-                    }
-                }
+                    .ok_or_else(|| StoreError::permanent("object path has no parent"))?;
+                ensure_dir(dir)?;
                 std::fs::rename(&tmp, &dest).map_err(|e| io_err(&dest, e))?;
                 sync_dir(dir)
             })();
@@ -262,18 +399,18 @@ impl PackWriter for LocalPackWriter {
 
     async fn abort(mut self: Box<Self>) {
         self.file.take();
-        let path = std::mem::take(&mut self.path);
+        let path = std::mem::take(&mut self.tmp);
         let _ = tokio::fs::remove_file(&path).await;
     }
 }
 
-impl Drop for LocalPackWriter {
+impl Drop for LocalWriter {
     fn drop(&mut self) {
-        // Neither finished nor aborted (e.g. the PUT future was dropped when the
-        // client went away): remove the temporary now rather than at next open.
-        if !self.path.as_os_str().is_empty() {
+        // Neither finished nor aborted (e.g. the PUT future was dropped when the client
+        // went away): remove the temporary now rather than at the next open.
+        if !self.tmp.as_os_str().is_empty() {
             self.file.take();
-            let _ = std::fs::remove_file(&self.path);
+            let _ = std::fs::remove_file(&self.tmp);
         }
     }
 }

@@ -51,8 +51,8 @@ pub enum EngineError {
     Repo(#[from] coffer_repo::Error),
     #[error("metadata store: {0}")]
     Meta(String),
-    #[error("storage backend: {0}")]
-    Backend(#[from] crate::backend::BackendError),
+    #[error("store: {0}")]
+    Backend(#[from] crate::backend::StoreError),
     /// A request body that is well-formed XML but not a valid request (e.g.
     /// CompleteMultipartUpload without parts).
     #[error("malformed request: {0}")]

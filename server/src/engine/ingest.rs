@@ -1,5 +1,5 @@
 //! The PUT data path: body → chunks → ids → seal (on a bounded pool) → packs
-//! in the backend, with MD5 and checksums computed beside it.
+//! in the store, with MD5 and checksums computed beside it.
 //!
 //! A body stays in memory until its sealed chunks pass the small-body limit
 //! (or the engine-wide budget for bodies held this way runs out); one that
@@ -22,7 +22,7 @@ use coffer_repo::{
 use futures::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::backend::PackWriter;
+use crate::backend::{ObjectId, ObjectKind, ObjectWriter};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::meta::{CHUNK_INDEX, MetaContext};
 use crate::engine::types::{BodyStream, ChecksumAlgorithm, Digests, Verifier};
@@ -37,11 +37,14 @@ pub(crate) struct NewPack {
     pub entries: Vec<IndexEntry>,
     /// Written together with other bodies: never deleted by this writer.
     pub shared: bool,
+    /// Name of the store that holds the pack ([`crate::backend::Store::name`]).
+    pub store: String,
 }
 
 impl NewPack {
-    pub fn from_finished(fin: &FinishedPack, shared: bool) -> Self {
+    pub fn from_finished(fin: &FinishedPack, shared: bool, store: &str) -> Self {
         NewPack {
+            store: store.to_owned(),
             id: fin.id,
             size: fin.total_len,
             entries: fin
@@ -78,9 +81,14 @@ impl Ingested {
 }
 
 pub(crate) async fn discard_packs(inner: &Inner, packs: &[NewPack]) {
-    for p in packs.iter().filter(|p| !p.shared) {
-        if let Err(e) = inner.backend.delete_pack(&p.id).await {
-            tracing::warn!(pack = %hex::encode(p.id.0), error = %e, "could not delete an uncommitted pack; gc will find it");
+    let own: Vec<&NewPack> = packs.iter().filter(|p| !p.shared).collect();
+    if own.is_empty() {
+        return;
+    }
+    let ids: Vec<ObjectId> = own.iter().map(|p| ObjectId::pack(&p.id)).collect();
+    if let Err(e) = inner.store.delete(ObjectKind::Pack, &ids).await {
+        for p in own {
+            tracing::warn!(pack = %hex::encode(p.id.0), store = %p.store, error = %e, "could not delete an uncommitted pack; gc will find it");
         }
     }
 }
@@ -102,7 +110,7 @@ struct Packer<'a> {
     /// The body has pack files of its own (too large to share, or the
     /// small-body budget was used up).
     spilled: bool,
-    current: Option<(Box<dyn PackWriter>, PackBuilder)>,
+    current: Option<(Box<dyn ObjectWriter>, PackBuilder)>,
     pending: std::collections::VecDeque<PendingFinish>,
     done: Vec<NewPack>,
 }
@@ -157,8 +165,15 @@ impl Packer<'_> {
 
     async fn append_to_file(&mut self, id: ChunkId, sealed: &SealedChunk) -> EngineResult<()> {
         if self.current.is_none() {
-            let writer = self.inner.backend.create_pack().await?;
-            self.current = Some((writer, PackBuilder::new()));
+            // The pack's name is chosen before its first byte, so the store can write
+            // it in place (pack format version 2).
+            let id = PackId::generate()?;
+            let writer = self
+                .inner
+                .store
+                .put_stream(ObjectKind::Pack, &ObjectId::pack(&id))
+                .await?;
+            self.current = Some((writer, PackBuilder::new(id)));
         }
         let Some((writer, builder)) = self.current.as_mut() else {
             return Err(EngineError::Internal("pack writer missing".into()));
@@ -209,9 +224,9 @@ impl Packer<'_> {
                 fin.total_len
             )));
         }
-        let pack = NewPack::from_finished(&fin, false);
+        let pack = NewPack::from_finished(&fin, false, self.inner.store.name());
         self.pending.push_back(tokio::spawn(async move {
-            writer.finish(&pack.id).await?;
+            writer.finish().await?;
             Ok(pack)
         }));
         Ok(())

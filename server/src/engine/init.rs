@@ -1,16 +1,19 @@
-//! Opening a data directory: first start creates the repository config, the
-//! master key file (0600), the metadata store and the root access key; later
-//! starts open what exists.
+//! Opening a repository: first start creates the repository config (in the store), the
+//! master key file (0600, in the data directory), the metadata store and the root access
+//! key; later starts open what exists, and copy the config of an older data directory
+//! into the store.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use coffer_repo::{KeyFile, Keys, MasterKey, RepoConfig};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use redb::ReadableTable;
 
+use crate::backend::{ObjectId, ObjectKind, Store};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::meta::records::{AccessKeyRecord, micros};
 use crate::engine::meta::{self, ACCESS_KEYS, ENGINE_META, META_ROOT_KEY, MetaContext};
@@ -18,7 +21,8 @@ use crate::engine::meta::{self, ACCESS_KEYS, ENGINE_META, META_ROOT_KEY, MetaCon
 pub(crate) const MASTER_KEY_FILE: &str = "master.key";
 pub(crate) const REPO_CONFIG_FILE: &str = "repo.config";
 pub(crate) const META_FILE: &str = "meta.redb";
-pub(crate) const PACKS_DIR: &str = "packs";
+/// Name of the store built from the data directory when the engine is given none.
+pub(crate) const DEFAULT_STORE: &str = "local";
 
 fn io(path: &Path, e: std::io::Error) -> EngineError {
     EngineError::Internal(format!("{}: {e}", path.display()))
@@ -54,22 +58,7 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> EngineResult<()> {
     sync_dir(dir)
 }
 
-/// Whether a pack directory holds any pack (fan-out directories with files).
-fn holds_packs(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let name = e.file_name();
-        let fan_out = name.len() == 2
-            && name
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
-        fan_out && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
-    })
-}
-
-/// What `open_dir` found or created.
+/// What `open_repo` found or created.
 pub(crate) struct Opened {
     pub keys: Keys,
     pub config: RepoConfig,
@@ -78,22 +67,70 @@ pub(crate) struct Opened {
     pub master_key_file: PathBuf,
 }
 
-/// Loads (or on first start creates) the config, key and metadata store.
-pub(crate) fn open_dir(
+/// What the data directory holds before anything is created.
+struct DataDir {
+    key_exists: bool,
+    meta_exists: bool,
+    /// `repo.config` of a data directory written before the config moved into the store.
+    legacy_config: Option<Vec<u8>>,
+}
+
+fn inspect(data_dir: &Path) -> EngineResult<DataDir> {
+    std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
+    let legacy_path = data_dir.join(REPO_CONFIG_FILE);
+    let legacy_config = match std::fs::read(&legacy_path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&legacy_path, e)),
+    };
+    Ok(DataDir {
+        key_exists: data_dir.join(MASTER_KEY_FILE).exists(),
+        meta_exists: data_dir.join(META_FILE).exists(),
+        legacy_config,
+    })
+}
+
+/// Writes the config into the store and reads it back, so nothing relies on a copy that
+/// did not land.
+async fn put_config(store: &dyn Store, bytes: &[u8]) -> EngineResult<()> {
+    let id = ObjectId::repo_config();
+    store
+        .put(ObjectKind::Config, &id, Bytes::copy_from_slice(bytes))
+        .await?;
+    let back = store.get(ObjectKind::Config, &id, None).await?;
+    if back != bytes {
+        return Err(EngineError::Internal(format!(
+            "the repository config read back from store {} differs from what was written",
+            store.name()
+        )));
+    }
+    Ok(())
+}
+
+/// Loads (or on first start creates) the repository config (in the store), the master
+/// key (in the data directory) and the metadata store.
+///
+/// A data directory from before Store v2 has its config in `<data>/repo.config` only:
+/// it is copied into the store (durably, and read back) before anything else uses it.
+/// The old file is left in place: migration never deletes, and the store's copy is the
+/// one read from then on; if the two ever differ, opening is refused rather than
+/// guessing which one is right.
+pub(crate) async fn open_repo(
     data_dir: &Path,
+    store: &dyn Store,
     chunker: coffer_repo::ChunkerParams,
     zstd_level: i32,
 ) -> EngineResult<Opened> {
-    std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
+    let dir = data_dir.to_path_buf();
+    let found = super::blocking(move || inspect(&dir)).await?;
     let key_path = data_dir.join(MASTER_KEY_FILE);
-    let config_path = data_dir.join(REPO_CONFIG_FILE);
-    let meta_path = data_dir.join(META_FILE);
+    let stored = store
+        .get_if_exists(ObjectKind::Config, &ObjectId::repo_config())
+        .await?;
 
-    let key_exists = key_path.exists();
-    let config_exists = config_path.exists();
     let mut created = false;
-    if !key_exists {
-        if meta_path.exists() || config_exists {
+    let config_bytes: Vec<u8> = if !found.key_exists {
+        if found.meta_exists || stored.is_some() || found.legacy_config.is_some() {
             return Err(EngineError::Internal(format!(
                 "{} is missing but the data directory holds a repository; restore the key file",
                 key_path.display()
@@ -103,46 +140,83 @@ pub(crate) fn open_dir(
         config.chunker = chunker;
         config.zstd_level = zstd_level;
         config.validate()?;
-        write_atomic(&config_path, &config.encode(), 0o644)?;
-        let master = MasterKey::generate();
-        write_atomic(&key_path, &KeyFile::encode(&master), 0o600)?;
+        let bytes = config.encode();
+        // The config before the key, as before: a crash in between leaves a repository
+        // without a key, which the next start refuses instead of silently re-creating.
+        put_config(store, &bytes).await?;
         created = true;
-    } else if !config_exists {
-        return Err(EngineError::Internal(format!(
-            "{} is missing",
-            config_path.display()
-        )));
-    } else if !meta_path.exists() && holds_packs(&data_dir.join(PACKS_DIR)) {
+        bytes
+    } else {
+        match (stored, found.legacy_config) {
+            (Some(stored), Some(legacy)) if stored != legacy => {
+                return Err(EngineError::Internal(format!(
+                    "{} differs from the repository config in store {}; remove the file if \
+                     the store's copy is right",
+                    data_dir.join(REPO_CONFIG_FILE).display(),
+                    store.name()
+                )));
+            }
+            (Some(stored), _) => stored.to_vec(),
+            (None, Some(legacy)) => {
+                // Checked before it is copied: a corrupt file must not become the
+                // store's copy.
+                RepoConfig::decode(&legacy)?;
+                put_config(store, &legacy).await?;
+                tracing::info!(
+                    store = store.name(),
+                    "copied {} into the store",
+                    REPO_CONFIG_FILE
+                );
+                legacy
+            }
+            (None, None) => {
+                return Err(EngineError::Internal(format!(
+                    "the repository config is missing from store {}",
+                    store.name()
+                )));
+            }
+        }
+    };
+    let config = RepoConfig::decode(&config_bytes)?;
+    if found.key_exists
+        && !found.meta_exists
+        && !store.list_page(ObjectKind::Pack, None, 1).await?.is_empty()
+    {
         // Starting on an empty metadata store would hide every stored object
         // (and a later gc would treat their packs as garbage).
         return Err(EngineError::Internal(format!(
             "{} is missing but packs exist; restore it from a backup \
              (rebuilding from packs is not implemented yet)",
-            meta_path.display()
+            data_dir.join(META_FILE).display()
         )));
     }
 
-    let key_bytes = std::fs::read(&key_path).map_err(|e| io(&key_path, e))?;
-    let mode = std::fs::metadata(&key_path)
-        .map_err(|e| io(&key_path, e))?
-        .permissions()
-        .mode();
-    let master = KeyFile::decode(&key_bytes, mode)?;
-    let keys = Keys::derive(&master);
-    drop(master);
-    let config_bytes = std::fs::read(&config_path).map_err(|e| io(&config_path, e))?;
-    let config = RepoConfig::decode(&config_bytes)?;
-
-    let db = redb::Database::create(&meta_path).ctx("open meta.redb")?;
-    meta::create_tables(&db)?;
-    std::fs::create_dir_all(data_dir.join(PACKS_DIR)).map_err(|e| io(data_dir, e))?;
-    Ok(Opened {
-        keys,
-        config,
-        db,
-        created,
-        master_key_file: key_path,
+    let dir = data_dir.to_path_buf();
+    super::blocking(move || {
+        let key_path = dir.join(MASTER_KEY_FILE);
+        if created {
+            let master = MasterKey::generate();
+            write_atomic(&key_path, &KeyFile::encode(&master), 0o600)?;
+        }
+        let key_bytes = std::fs::read(&key_path).map_err(|e| io(&key_path, e))?;
+        let mode = std::fs::metadata(&key_path)
+            .map_err(|e| io(&key_path, e))?
+            .permissions()
+            .mode();
+        let master = KeyFile::decode(&key_bytes, mode)?;
+        let keys = Keys::derive(&master);
+        drop(master);
+        let db = redb::Database::create(dir.join(META_FILE)).ctx("open meta.redb")?;
+        meta::create_tables(&db)?;
+        Ok(Opened {
+            keys,
+            config,
+            db,
+            created,
+            master_key_file: key_path,
+        })
     })
+    .await
 }
 
 /// Context bound into a sealed access-key secret, so a sealed secret cannot be

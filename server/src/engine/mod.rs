@@ -1,8 +1,8 @@
 //! The engine: buckets, objects, versions and multipart uploads over the
-//! repository format (`coffer-repo`) and a backend, with all metadata in one
+//! repository format (`coffer-repo`) and a store, with all metadata in one
 //! redb database. It knows nothing of HTTP; the S3 front maps requests onto it.
 //!
-//! Write order (DESIGN.md, "Metadata"): pack bytes durable in the backend →
+//! Write order (DESIGN.md, "Metadata"): pack bytes durable in the store →
 //! one metadata transaction (index entries, refcounts, the new version) →
 //! only then does a method return `Ok` and the client get its 200.
 
@@ -31,7 +31,7 @@ use coffer_repo::{Keys, RepoConfig};
 use redb::ReadableTable;
 use tokio::sync::Semaphore;
 
-use crate::backend::{Backend, LocalBackend};
+use crate::backend::{LocalStore, Store};
 use clock::Clock;
 use meta::records::{BucketRecord, micros};
 use meta::{BUCKETS, MetaContext};
@@ -102,7 +102,8 @@ pub(crate) struct Inner {
     pub keys: Keys,
     pub config: RepoConfig,
     pub zstd_level: i32,
-    pub backend: Arc<dyn Backend>,
+    /// Where the repository's objects live (packs, config).
+    pub store: Arc<dyn Store>,
     pub clock: Clock,
     /// Bounds the chunks being hashed and sealed at once, across all PUTs.
     pub seal_slots: Arc<Semaphore>,
@@ -115,7 +116,7 @@ impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.config)
-            .field("backend", &self.backend)
+            .field("store", &self.store)
             .field("seal_depth", &self.seal_depth)
             .field("tuning", &self.tuning)
             .finish_non_exhaustive()
@@ -132,19 +133,28 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Engine {
-    /// Like [`Engine::open`], with a chosen pack backend (default: the local
-    /// directory `<data>/packs`) and tuning.
+    /// Like [`Engine::open`], with a chosen store (default: the local store `"local"`
+    /// in the data directory) and tuning. The store holds the repository's packs and
+    /// config; the master key file and the metadata database stay in the data directory.
     pub async fn open_with(
         opts: EngineOptions,
-        backend: Option<Arc<dyn Backend>>,
+        store: Option<Arc<dyn Store>>,
         tuning: EngineTuning,
     ) -> EngineResult<(Engine, Option<InitReport>)> {
-        let o = opts.clone();
-        let opened = blocking(move || init::open_dir(&o.data_dir, o.chunker, o.zstd_level)).await?;
-        let backend: Arc<dyn Backend> = match backend {
-            Some(b) => b,
-            None => Arc::new(LocalBackend::open(opts.data_dir.join(init::PACKS_DIR))?),
+        let store: Arc<dyn Store> = match store {
+            Some(s) => s,
+            None => {
+                let dir = opts.data_dir.clone();
+                Arc::new(blocking(move || Ok(LocalStore::open(init::DEFAULT_STORE, dir)?)).await?)
+            }
         };
+        let opened = init::open_repo(
+            &opts.data_dir,
+            store.as_ref(),
+            opts.chunker,
+            opts.zstd_level,
+        )
+        .await?;
         let threads = if opts.seal_threads == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -156,7 +166,7 @@ impl Engine {
         let inner = Arc::new(Inner {
             committer: committer::Committer::start(db.clone())?,
             shared_packs: shared_packs::SharedPacks::start(
-                backend.clone(),
+                store.clone(),
                 opened.keys.clone(),
                 tuning.pack_target,
             ),
@@ -165,7 +175,7 @@ impl Engine {
             keys: opened.keys,
             config: opened.config,
             zstd_level: opts.zstd_level,
-            backend,
+            store,
             clock: Clock::new(opts.clock_speedup),
             seal_slots: Arc::new(Semaphore::new(threads)),
             seal_depth: threads + 1,

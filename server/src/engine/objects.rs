@@ -415,6 +415,8 @@ pub(crate) fn apply_version(
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     for p in packs {
+        // HANDOFF(store→meta): record `p.store` in the pack's PackRecord once it has
+        // a `store` field (MetaStore branch): `add_pack(p.id, &p.store, p.size, …)`.
         book.add_pack(p.id, p.size, &p.entries)?;
     }
     let rec = store_version(

@@ -1,5 +1,5 @@
 //! The GET data path: a lazy stream over the chunks a range needs. Per chunk:
-//! index lookup → backend read of exactly its sealed bytes → open (decrypt,
+//! index lookup → store read of exactly its sealed bytes → open (decrypt,
 //! decompress) on the blocking pool → slice to the range. Two chunks are in
 //! flight so opening chunk n+1 overlaps sending chunk n.
 
@@ -9,6 +9,7 @@ use bytes::Bytes;
 use coffer_repo::{ChunkRef, IndexEntry};
 use futures::StreamExt;
 
+use crate::backend::{ObjectId, ObjectKind};
 use crate::engine::Inner;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::meta::{CHUNK_INDEX, MetaContext};
@@ -34,9 +35,10 @@ fn index_entry(inner: &Inner, c: &ChunkRef) -> EngineResult<IndexEntry> {
 
 async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> EngineResult<Bytes> {
     let entry = index_entry(&inner, &c)?;
+    let range = entry.offset..entry.offset + u64::from(entry.sealed_len);
     let sealed = inner
-        .backend
-        .read_range(&entry.pack, entry.offset, u64::from(entry.sealed_len))
+        .store
+        .get(ObjectKind::Pack, &ObjectId::pack(&entry.pack), Some(range))
         .await?;
     let plain = tokio::task::spawn_blocking(move || {
         coffer_repo::open_chunk(

@@ -16,10 +16,10 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use coffer_repo::{ChunkId, ChunkKind, Keys, PackBuilder, SealedChunk};
+use coffer_repo::{ChunkId, ChunkKind, Keys, PackBuilder, PackId, SealedChunk};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::backend::{Backend, BackendError};
+use crate::backend::{ObjectId, ObjectKind, Store, StoreError};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::NewPack;
 
@@ -53,9 +53,9 @@ impl SharedPacks {
     /// bodies and PUTs per second dropped (about 3,600 against 4,800, from
     /// runs of different lengths): file creation in the pack directory, not
     /// the fsync, was the cost.
-    pub fn start(backend: Arc<dyn Backend>, keys: Keys, max_bytes: u64) -> Self {
+    pub fn start(store: Arc<dyn Store>, keys: Keys, max_bytes: u64) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(rx, backend, keys, max_bytes));
+        tokio::spawn(writer(rx, store, keys, max_bytes));
         SharedPacks { tx }
     }
 
@@ -79,7 +79,7 @@ impl SharedPacks {
 
 async fn writer(
     mut rx: mpsc::Receiver<Request>,
-    backend: Arc<dyn Backend>,
+    store: Arc<dyn Store>,
     keys: Keys,
     max_bytes: u64,
 ) {
@@ -96,41 +96,54 @@ async fn writer(
                 Err(_) => break,
             }
         }
-        write_batch(backend.as_ref(), &keys, batch).await;
+        write_batch(store.as_ref(), &keys, batch).await;
     }
 }
 
-async fn write_batch(backend: &dyn Backend, keys: &Keys, batch: Vec<Request>) {
-    let mut builder = PackBuilder::new();
-    let total: u64 = batch.iter().map(|r| r.bytes).sum();
-    let mut buf = BytesMut::with_capacity(usize::try_from(total).unwrap_or(0) + 4096);
-    let mut spans = Vec::with_capacity(batch.len());
-    for r in &batch {
-        let start = builder.chunk_count();
-        for (id, sealed) in &r.chunks {
-            builder.add(*id, ChunkKind::Data, sealed);
-            buf.extend_from_slice(&sealed.bytes);
+async fn write_batch(target: &dyn Store, keys: &Keys, batch: Vec<Request>) {
+    let written = async {
+        let mut builder = PackBuilder::new(PackId::generate()?);
+        let total: u64 = batch.iter().map(|r| r.bytes).sum();
+        let mut buf = BytesMut::with_capacity(usize::try_from(total).unwrap_or(0) + 4096);
+        let mut spans = Vec::with_capacity(batch.len());
+        for r in &batch {
+            let start = builder.chunk_count();
+            for (id, sealed) in &r.chunks {
+                builder.add(*id, ChunkKind::Data, sealed);
+                buf.extend_from_slice(&sealed.bytes);
+            }
+            spans.push(start..builder.chunk_count());
         }
-        spans.push(start..builder.chunk_count());
+        store(target, keys, builder, buf)
+            .await
+            .map(|pack| (pack, spans))
     }
-    match store(backend, keys, builder, buf).await {
-        Ok(pack) => {
+    .await;
+    match written {
+        Ok((pack, spans)) => {
             for (r, span) in batch.into_iter().zip(spans) {
                 let _ = r.reply.send(Ok(NewPack {
                     id: pack.id,
                     size: pack.size,
                     entries: pack.entries[span].to_vec(),
                     shared: true,
+                    store: pack.store.clone(),
                 }));
             }
         }
         Err(e) => {
             // Every writer of the batch gets the failure, of the same kind.
             let msg = format!("shared pack: {e}");
-            let is_backend = matches!(e, EngineError::Backend(_));
+            let class = match &e {
+                EngineError::Backend(se) => Some(se.class()),
+                _ => None,
+            };
             for r in batch {
-                let err = if is_backend {
-                    EngineError::Backend(BackendError::Other(msg.clone()))
+                let err = if let Some(class) = class {
+                    EngineError::Backend(StoreError::Failed {
+                        class,
+                        message: msg.clone(),
+                    })
                 } else {
                     EngineError::Internal(msg.clone())
                 };
@@ -142,15 +155,17 @@ async fn write_batch(backend: &dyn Backend, keys: &Keys, batch: Vec<Request>) {
 
 /// Writes one pack in a single write and makes it durable.
 async fn store(
-    backend: &dyn Backend,
+    target: &dyn Store,
     keys: &Keys,
     builder: PackBuilder,
     mut buf: BytesMut,
 ) -> EngineResult<NewPack> {
     let fin = builder.finish(keys)?;
     buf.extend_from_slice(&fin.tail);
-    let pack = NewPack::from_finished(&fin, true);
-    let mut w = backend.create_pack().await?;
+    let pack = NewPack::from_finished(&fin, true, target.name());
+    let mut w = target
+        .put_stream(ObjectKind::Pack, &ObjectId::pack(&fin.id))
+        .await?;
     if let Err(e) = w.write(buf.freeze()).await {
         w.abort().await;
         return Err(e.into());
@@ -163,6 +178,6 @@ async fn store(
             fin.total_len
         )));
     }
-    w.finish(&pack.id).await?;
+    w.finish().await?;
     Ok(pack)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_repo::ChunkerParams;
-use coffer_server::backend::Backend;
+use coffer_server::backend::Store;
 use coffer_server::engine::{
     BodyStream, Digests, Engine, EngineError, EngineOptions, EngineTuning, PutOptions, Verifier,
 };
@@ -39,12 +39,8 @@ pub async fn open(dir: &Path) -> Engine {
     Engine::open(options(dir, small_chunker())).await.unwrap().0
 }
 
-pub async fn open_with(
-    dir: &Path,
-    backend: Option<Arc<dyn Backend>>,
-    tuning: EngineTuning,
-) -> Engine {
-    Engine::open_with(options(dir, small_chunker()), backend, tuning)
+pub async fn open_with(dir: &Path, store: Option<Arc<dyn Store>>, tuning: EngineTuning) -> Engine {
+    Engine::open_with(options(dir, small_chunker()), store, tuning)
         .await
         .unwrap()
         .0
@@ -178,15 +174,21 @@ pub async fn get(engine: &Engine, bucket: &str, key: &str) -> Result<Vec<u8>, En
     collect(s).await.map_err(EngineError::Body)
 }
 
-/// Every regular file under `dir/packs` (recursively) with its size.
+/// Every regular file under `dir/packs` (recursively) with its size. Panics when
+/// `dir/packs` or anything under it cannot be read: a missing pack root means the test
+/// looks in the wrong place, and must not pass as "no packs".
 pub fn pack_files(dir: &Path) -> Vec<(PathBuf, u64)> {
     fn walk(p: &Path, out: &mut Vec<(PathBuf, u64)>) {
-        let Ok(rd) = std::fs::read_dir(p) else { return };
-        for e in rd.flatten() {
+        let rd = std::fs::read_dir(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        for e in rd {
+            let e = e.unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let path = e.path();
-            if path.is_dir() {
+            let m = e
+                .metadata()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if m.is_dir() {
                 walk(&path, out);
-            } else if let Ok(m) = e.metadata() {
+            } else {
                 out.push((path, m.len()));
             }
         }
