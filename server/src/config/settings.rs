@@ -269,11 +269,6 @@ pub static SETTINGS: &[Setting] = &[
     },
 ];
 
-/// The setting at `path`, if one is declared.
-pub fn setting(path: &[&str]) -> Option<&'static Setting> {
-    SETTINGS.iter().find(|s| s.path == path)
-}
-
 /// The value at `path` in a TOML tree.
 pub fn get<'a>(tree: &'a Table, path: &[&str]) -> Option<&'a Value> {
     let (last, parents) = path.split_last()?;
