@@ -8,3 +8,4 @@ pub mod engine;
 pub mod listener;
 pub mod malloc_arenas;
 pub mod s3;
+pub mod sigv4;
