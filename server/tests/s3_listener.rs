@@ -188,3 +188,21 @@ async fn a_complete_header_in_time_is_answered_despite_a_short_timeout() {
     .await;
     assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_read_timeout() {
+    let server = start_with(Timeouts {
+        header_read: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    // Answered and kept open, then closed once no next request began in time.
+    let (resp, closed) = exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    assert!(closed, "idle connection kept for 5 s");
+}
