@@ -16,6 +16,7 @@ mod key;
 mod share;
 mod status;
 mod timestamp;
+mod workers;
 
 pub use bucket::{Bucket, CreateBucket, Versioning};
 pub use error::{ErrorBody, ErrorDetail};
@@ -24,3 +25,4 @@ pub use key::{CreateKey, Key};
 pub use share::{CreateShare, Share};
 pub use status::{Health, Status};
 pub use timestamp::Timestamp;
+pub use workers::{WorkerState, WorkerStatus};

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub use coffer_admin_api::{
     Bucket, CreateBucket, CreateKey, CreateShare, Grant, Health, Key, PutGrant, RemoveGrant, Share,
-    Status, Timestamp,
+    Status, Timestamp, WorkerState, WorkerStatus,
 };
 
 use crate::client::ApiError;

@@ -59,6 +59,11 @@ pub fn health() -> Answer {
     })
 }
 
+/// Every worker's state, in start order (`workers::WorkerStatus`).
+pub fn workers(st: &AdminState) -> Answer {
+    ok(st.workers.status())
+}
+
 pub fn status(st: &AdminState) -> Answer {
     let buckets = st.engine.list_buckets()?;
     let (mut objects, mut logical) = (0u64, 0u64);
