@@ -8,7 +8,7 @@
 
 pub mod access;
 mod bucket_name;
-mod clock;
+pub mod clock;
 mod committer;
 mod digests;
 pub mod error;
@@ -32,7 +32,7 @@ use redb::ReadableTable;
 use tokio::sync::Semaphore;
 
 use crate::backend::{LocalStore, Store};
-use clock::Clock;
+pub use clock::Clock;
 use meta::records::{BucketRecord, micros};
 use meta::{BUCKETS, MetaContext};
 
@@ -132,15 +132,28 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| EngineError::Internal(format!("blocking task failed: {e}")))?
 }
 
+/// An opened engine whose background work has not started yet: the app
+/// root hands `workers` to its runner (nothing in the engine spawns tasks).
+#[derive(Debug)]
+pub struct OpenedEngine {
+    pub engine: Engine,
+    /// `Some` only when this open created the repository.
+    pub init: Option<InitReport>,
+    /// What must run for the engine to work (the shared-pack writer).
+    pub workers: Vec<crate::workers::Spec>,
+}
+
 impl Engine {
-    /// Like [`Engine::open`], with a chosen store (default: the local store `"local"`
-    /// in the data directory) and tuning. The store holds the repository's packs and
-    /// config; the master key file and the metadata database stay in the data directory.
-    pub async fn open_with(
+    /// Like [`Engine::open_with`], but returns the engine's workers instead of
+    /// running them: the caller starts them on its [`crate::workers::Runner`].
+    /// The store holds the repository's packs and config (default: the local store
+    /// `"local"` in the data directory); the master key file and the metadata database
+    /// stay in the data directory.
+    pub async fn open_parts(
         opts: EngineOptions,
         store: Option<Arc<dyn Store>>,
         tuning: EngineTuning,
-    ) -> EngineResult<(Engine, Option<InitReport>)> {
+    ) -> EngineResult<OpenedEngine> {
         let store: Arc<dyn Store> = match store {
             Some(s) => s,
             None => {
@@ -163,13 +176,11 @@ impl Engine {
             opts.seal_threads
         };
         let db = Arc::new(opened.db);
+        let (shared_packs, shared_pack_writer) =
+            shared_packs::SharedPacks::new(store.clone(), opened.keys.clone(), tuning.pack_target);
         let inner = Arc::new(Inner {
             committer: committer::Committer::start(db.clone())?,
-            shared_packs: shared_packs::SharedPacks::start(
-                store.clone(),
-                opened.keys.clone(),
-                tuning.pack_target,
-            ),
+            shared_packs,
             small_body_budget: Arc::new(Semaphore::new(tuning.small_body_budget as usize)),
             db,
             keys: opened.keys,
@@ -202,12 +213,37 @@ impl Engine {
             root_secret_key,
         });
         let _ = opened.created;
-        Ok((engine, report))
+        Ok(OpenedEngine {
+            engine,
+            init: report,
+            workers: vec![shared_pack_writer],
+        })
+    }
+
+    /// Like [`Engine::open`], with a chosen store (default: the local store `"local"`
+    /// in the data directory) and tuning. For tests and the bench, which
+    /// have no app root: the engine's workers run on a runner of their own
+    /// that ends with the engine (their queues close when it is dropped).
+    pub async fn open_with(
+        opts: EngineOptions,
+        store: Option<Arc<dyn Store>>,
+        tuning: EngineTuning,
+    ) -> EngineResult<(Engine, Option<InitReport>)> {
+        let opened = Self::open_parts(opts, store, tuning).await?;
+        let mut runner = crate::workers::Runner::new(opened.engine.clock());
+        for spec in opened.workers {
+            runner
+                .start(spec)
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+        }
+        runner.detach();
+        Ok((opened.engine, opened.init))
     }
 
     /// Opens the repository in `opts.data_dir`, creating it on first start
     /// (repo config, master key file 0600, metadata store, root access key).
     /// Returns `Some(InitReport)` only when it created a new repository.
+    /// Its workers run detached, as with [`Engine::open_with`].
     pub async fn open(opts: EngineOptions) -> EngineResult<(Engine, Option<InitReport>)> {
         Self::open_with(opts, None, EngineTuning::default()).await
     }
@@ -229,6 +265,11 @@ impl Engine {
     /// The engine's clock (see DESIGN.md, "Time").
     pub fn now(&self) -> time::OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// The clock itself, for waiting in engine time (the workers' runner).
+    pub fn clock(&self) -> Clock {
+        self.inner.clock.clone()
     }
 
     // ---- buckets
