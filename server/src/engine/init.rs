@@ -6,14 +6,13 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::meta::access_keys::{self, KeyRecord};
+use crate::engine::meta::codec::micros;
+use crate::engine::meta::{MetaStore, engine_meta};
 use coffer_repo::{KeyFile, Keys, MasterKey, RepoConfig};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use redb::ReadableTable;
-
-use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::meta::records::{AccessKeyRecord, micros};
-use crate::engine::meta::{self, ACCESS_KEYS, ENGINE_META, META_ROOT_KEY, MetaContext};
 
 pub(crate) const MASTER_KEY_FILE: &str = "master.key";
 pub(crate) const REPO_CONFIG_FILE: &str = "repo.config";
@@ -73,7 +72,7 @@ fn holds_packs(dir: &Path) -> bool {
 pub(crate) struct Opened {
     pub keys: Keys,
     pub config: RepoConfig,
-    pub db: redb::Database,
+    pub meta: MetaStore,
     pub created: bool,
     pub master_key_file: PathBuf,
 }
@@ -133,13 +132,12 @@ pub(crate) fn open_dir(
     let config_bytes = std::fs::read(&config_path).map_err(|e| io(&config_path, e))?;
     let config = RepoConfig::decode(&config_bytes)?;
 
-    let db = redb::Database::create(&meta_path).ctx("open meta.redb")?;
-    meta::create_tables(&db)?;
+    let meta = MetaStore::open(&meta_path)?;
     std::fs::create_dir_all(data_dir.join(PACKS_DIR)).map_err(|e| io(data_dir, e))?;
     Ok(Opened {
         keys,
         config,
-        db,
+        meta,
         created,
         master_key_file: key_path,
     })
@@ -164,46 +162,40 @@ fn random_string(len: usize, upper: bool) -> String {
 
 /// Creates the root access key unless it exists. Returns `(id, secret)` when created.
 pub(crate) fn ensure_root_key(
-    db: &redb::Database,
+    meta: &MetaStore,
     keys: &Keys,
     access_key: Option<&str>,
     secret_key: Option<&str>,
     now: time::OffsetDateTime,
 ) -> EngineResult<Option<(String, String)>> {
-    let txn = db.begin_write().ctx("begin root key")?;
-    {
-        let m = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
-        if m.get(META_ROOT_KEY).ctx("read root key marker")?.is_some() {
+    meta.write("create root key", |txn| {
+        if engine_meta::root_key(txn)?.is_some() {
             return Ok(None);
         }
-    }
-    let id = match access_key {
-        Some(a) if !a.is_empty() => a.to_owned(),
-        _ => format!("CF{}", random_string(18, true)),
-    };
-    let secret = match secret_key {
-        Some(s) if !s.is_empty() => s.to_owned(),
-        _ => random_string(40, false),
-    };
-    if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(EngineError::InvalidArgument(
-            "root access key id must be printable ASCII, ≤ 128 chars".into(),
-        ));
-    }
-    let sealed = coffer_repo::seal_metadata(keys, &secret_context(&id), secret.as_bytes())?;
-    let rec = AccessKeyRecord {
-        enabled: true,
-        created_us: micros(now),
-        sealed_secret: sealed,
-    };
-    {
-        let mut t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        t.insert(id.as_str(), rec.encode().as_slice())
-            .ctx("insert root key")?;
-        let mut m = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
-        m.insert(META_ROOT_KEY, id.as_bytes())
-            .ctx("write root key marker")?;
-    }
-    txn.commit().ctx("commit root key")?;
-    Ok(Some((id, secret)))
+        let id = match access_key {
+            Some(a) if !a.is_empty() => a.to_owned(),
+            _ => format!("CF{}", random_string(18, true)),
+        };
+        let secret = match secret_key {
+            Some(s) if !s.is_empty() => s.to_owned(),
+            _ => random_string(40, false),
+        };
+        if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(EngineError::InvalidArgument(
+                "root access key id must be printable ASCII, ≤ 128 chars".into(),
+            ));
+        }
+        let sealed = coffer_repo::seal_metadata(keys, &secret_context(&id), secret.as_bytes())?;
+        let rec = KeyRecord {
+            enabled: true,
+            created_us: micros(now),
+            sealed_secret: sealed,
+            name: "root".into(),
+            expires_us: None,
+            is_admin: true,
+        };
+        access_keys::put(txn, &id, &rec)?;
+        engine_meta::set_root_key(txn, &id)?;
+        Ok(Some((id, secret)))
+    })
 }

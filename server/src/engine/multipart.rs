@@ -7,25 +7,28 @@ use std::sync::Arc;
 
 use coffer_repo::{ChunkRef, Manifest};
 use md5::Digest as _;
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
 use crate::engine::clock::Clock;
-use crate::engine::committer::JobResult;
 use crate::engine::digests::{checksum_of, combine_crcs};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
+use crate::engine::meta::chunks::ChunkBook;
+use crate::engine::meta::codec::{micros, time_from_micros};
+use crate::engine::meta::committer::JobResult;
+use crate::engine::meta::engine_meta::next_seq;
 use crate::engine::meta::keys::{part_key, upload_key};
-use crate::engine::meta::records::{PartRecord, UploadRecord, micros, time_from_micros};
-use crate::engine::meta::{self, ChunkBook, MetaContext, PARTS, UPLOADS};
-use crate::engine::objects::soft_if_missing;
+use crate::engine::meta::uploads::{PARTS, PartRecord, UPLOADS, UploadRecord};
+use crate::engine::meta::{DEFAULT_STORE, MetaContext, Txn};
 use crate::engine::objects::{
-    bucket_versioning_ro, bucket_versioning_rw, check_key, manifest_of, object_info, store_version,
+    bucket_versioning_ro, bucket_versioning_rw, check_key, check_precondition, manifest_of,
+    object_info, soft_if_missing, store_version,
 };
 use crate::engine::types::{
     BodyStream, ByteRange, ChecksumAlgorithm, CompletedPart, ObjectInfo, ObjectMeta, PartInfo,
-    PartsPage, PutOptions, UploadInfo, Verifier, VersioningState,
+    PartsPage, PutOptions, UploadInfo, Verifier, VersioningState, WritePrecondition,
 };
-use crate::engine::{Inner, blocking, read, version_id};
+use crate::engine::{Inner, read, version_id};
 
 /// S3's part numbers.
 const MAX_PART_NUMBER: u32 = 10_000;
@@ -85,10 +88,9 @@ pub(crate) fn create(
 ) -> EngineResult<UploadInfo> {
     check_key(key)?;
     let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin create upload")?;
-    let info = {
-        bucket_versioning_rw(&txn, bucket)?;
-        let seq = meta::next_seq(&txn, now_us)?;
+    inner.meta.write("create upload", |txn| {
+        bucket_versioning_rw(txn, bucket)?;
+        let seq = next_seq(txn, now_us)?;
         let upload_id = version_id::format_upload(seq, version_id::random_part());
         let rec = UploadRecord {
             initiated_us: now_us,
@@ -102,10 +104,8 @@ pub(crate) fn create(
                 rec.encode().as_slice(),
             )
             .ctx("insert upload")?;
-        upload_info(bucket, key, &upload_id, rec)
-    };
-    txn.commit().ctx("commit create upload")?;
-    Ok(info)
+        Ok(upload_info(bucket, key, &upload_id, rec))
+    })
 }
 
 pub(crate) fn get(
@@ -114,7 +114,7 @@ pub(crate) fn get(
     key: &str,
     upload_id: &str,
 ) -> EngineResult<UploadInfo> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
     let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
     Ok(upload_info(
@@ -128,7 +128,7 @@ pub(crate) fn get(
 /// Drops every part of an upload (their chunk references included) and,
 /// except those in `keep`, their references.
 fn remove_parts(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     book: &mut ChunkBook<'_>,
     upload_id: &str,
     keep: &[u32],
@@ -147,7 +147,7 @@ fn remove_parts(
             .get(upload_id.len()..)
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map(u32::from_be_bytes);
-        let n = n.ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
+        let n = n.ok_or_else(|| crate::engine::meta::error::corrupt("part key"))?;
         doomed.push((n, PartRecord::decode(v.value())?));
     }
     for (n, rec) in doomed {
@@ -167,7 +167,7 @@ fn remove_parts(
 /// Within a group transaction: the part's packs, references and record.
 #[allow(clippy::too_many_arguments)]
 fn apply_part(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
@@ -186,7 +186,7 @@ fn apply_part(
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     for p in packs {
-        book.add_pack(p.id, p.size, &p.entries)?;
+        book.add_pack(p.id, p.size, DEFAULT_STORE, &p.entries)?;
     }
     for c in &manifest.chunks {
         book.incref(&c.id)?;
@@ -231,7 +231,7 @@ async fn commit_part(
         upload_id.to_owned(),
     );
     inner
-        .committer
+        .meta
         .submit(move |txn| apply_part(txn, &clock, &b, &k, &u, part_number, manifest, &packs))
         .await
 }
@@ -440,8 +440,12 @@ fn assemble(
     }
     let mut md5 = md5::Md5::new();
     for (n, rec) in &records {
-        let raw = hex::decode(&rec.manifest.etag)
-            .map_err(|_| EngineError::Meta(format!("part {n} has a malformed stored ETag")))?;
+        let raw = hex::decode(&rec.manifest.etag).map_err(|_| {
+            crate::engine::meta::MetaError::Inconsistent(format!(
+                "part {n} has a malformed stored ETag"
+            ))
+            .at("complete upload")
+        })?;
         md5.update(&raw);
     }
     let etag = format!("{}-{}", hex::encode(md5.finalize()), records.len());
@@ -508,90 +512,113 @@ fn assemble(
     })
 }
 
+/// Within a group transaction: validates the upload and the chosen parts
+/// and checks the precondition (soft errors, nothing written), then writes
+/// the version and drops the upload.
+fn apply_complete(
+    txn: &Txn<'_>,
+    clock: &Clock,
+    min_part_size: u64,
+    target: (&str, &str, &str),
+    parts: &[CompletedPart],
+    precondition: &WritePrecondition,
+) -> JobResult<ObjectInfo> {
+    let (bucket, key, upload_id) = target;
+    let checked = (|| -> JobResult<_> {
+        let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
+            Ok(v) => v,
+            Err(soft) => return Ok(Err(soft)),
+        };
+        let upload = {
+            let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+            match soft_if_missing(get_upload(&uploads, bucket, key, upload_id))? {
+                Ok(u) => u,
+                Err(soft) => return Ok(Err(soft)),
+            }
+        };
+        // Invalid part lists are the client's error: soft.
+        let assembled = {
+            let parts_table = txn.open_table(PARTS).ctx("open parts")?;
+            match assemble(&parts_table, upload_id, &upload, parts, min_part_size) {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            }
+        };
+        if let Err(soft) = check_precondition(txn, bucket, key, precondition)? {
+            return Ok(Err(soft));
+        }
+        Ok(Ok((versioning, assembled)))
+    })()?;
+    let (versioning, assembled) = match checked {
+        Ok(v) => v,
+        Err(soft) => return Ok(Err(soft)),
+    };
+    let now_us = micros(clock.now());
+    let mut book = ChunkBook::open(txn, now_us)?;
+    // The chosen parts' references move to the version as they are.
+    let rec = store_version(
+        txn,
+        &mut book,
+        bucket,
+        key,
+        versioning,
+        now_us,
+        Some(assembled.manifest),
+        false,
+    )?;
+    remove_parts(txn, &mut book, upload_id, &assembled.keep)?;
+    {
+        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
+        uploads
+            .remove(upload_key(bucket, key, upload_id).as_slice())
+            .ctx("remove upload")?;
+    }
+    book.flush()?;
+    Ok(Ok(object_info(
+        bucket,
+        key,
+        &rec,
+        true,
+        versioning != VersioningState::Unversioned,
+    )))
+}
+
 pub(crate) async fn complete(
     inner: &Arc<Inner>,
     bucket: &str,
     key: &str,
     upload_id: &str,
     parts: &[CompletedPart],
+    precondition: &WritePrecondition,
 ) -> EngineResult<ObjectInfo> {
-    let (i2, b2, k2, u2, p2) = (
-        inner.clone(),
+    let (clock, min_part_size) = (inner.clock.clone(), inner.tuning.min_part_size);
+    let (b, k, u, p, pre) = (
         bucket.to_owned(),
         key.to_owned(),
         upload_id.to_owned(),
         parts.to_vec(),
+        precondition.clone(),
     );
-    blocking(move || {
-        let (inner, bucket, key, upload_id) = (&i2, b2.as_str(), k2.as_str(), u2.as_str());
-        let now_us = micros(inner.clock.now());
-        let txn = inner.db.begin_write().ctx("begin complete upload")?;
-        let info = {
-            let versioning = bucket_versioning_rw(&txn, bucket)?;
-            let upload = {
-                let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-                get_upload(&uploads, bucket, key, upload_id)?
-            };
-            let assembled = {
-                let parts_table = txn.open_table(PARTS).ctx("open parts")?;
-                assemble(
-                    &parts_table,
-                    upload_id,
-                    &upload,
-                    &p2,
-                    inner.tuning.min_part_size,
-                )?
-            };
-            let mut book = ChunkBook::open(&txn, now_us)?;
-            // The chosen parts' references move to the version as they are.
-            let rec = store_version(
-                &txn,
-                &mut book,
-                bucket,
-                key,
-                versioning,
-                now_us,
-                Some(assembled.manifest),
-                false,
-            )?;
-            remove_parts(&txn, &mut book, upload_id, &assembled.keep)?;
-            {
-                let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-                uploads
-                    .remove(upload_key(bucket, key, upload_id).as_slice())
-                    .ctx("remove upload")?;
-            }
-            book.flush()?;
-            object_info(
-                bucket,
-                key,
-                &rec,
-                true,
-                versioning != VersioningState::Unversioned,
-            )
-        };
-        txn.commit().ctx("commit complete upload")?;
-        Ok(info)
-    })
-    .await
+    inner
+        .meta
+        .submit(move |txn| apply_complete(txn, &clock, min_part_size, (&b, &k, &u), &p, &pre))
+        .await
 }
 
 pub(crate) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> EngineResult<()> {
     let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin abort upload")?;
-    {
-        bucket_versioning_rw(&txn, bucket)?;
+    inner.meta.write("abort upload", |txn| {
+        bucket_versioning_rw(txn, bucket)?;
         let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
         get_upload(&uploads, bucket, key, upload_id)?;
         uploads
             .remove(upload_key(bucket, key, upload_id).as_slice())
             .ctx("remove upload")?;
         drop(uploads);
-        let mut book = ChunkBook::open(&txn, now_us)?;
-        remove_parts(&txn, &mut book, upload_id, &[])?;
-        book.flush()?;
-    }
-    txn.commit().ctx("commit abort upload")
+        let mut book = ChunkBook::open(txn, now_us)?;
+        remove_parts(txn, &mut book, upload_id, &[])?;
+        book.flush()
+    })
 }
 
 pub(crate) fn list_parts(
@@ -602,7 +629,7 @@ pub(crate) fn list_parts(
     marker: Option<u32>,
     max_parts: usize,
 ) -> EngineResult<PartsPage> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
     {
         let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
@@ -626,7 +653,7 @@ pub(crate) fn list_parts(
             .get(upload_id.len()..)
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map(u32::from_be_bytes)
-            .ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
+            .ok_or_else(|| crate::engine::meta::error::corrupt("part key"))?;
         if page.parts.len() == max_parts {
             page.is_truncated = true;
             break;

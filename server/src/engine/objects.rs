@@ -11,20 +11,21 @@
 use std::sync::Arc;
 
 use coffer_repo::Manifest;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
 use crate::engine::clock::Clock;
-use crate::engine::committer::JobResult;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
+use crate::engine::meta::chunks::ChunkBook;
+use crate::engine::meta::codec::{micros, time_from_micros};
+use crate::engine::meta::committer::JobResult;
+use crate::engine::meta::engine_meta::{decode_seq, encode_seq, next_seq};
 use crate::engine::meta::keys::{object_key, version_key, versions_prefix};
-use crate::engine::meta::records::{
-    BucketRecord, VersionRecord, decode_seq, encode_seq, micros, time_from_micros,
-};
-use crate::engine::meta::{self, BUCKETS, ChunkBook, LIVE, MetaContext, NULLS, VERSIONS};
+use crate::engine::meta::versions::{LIVE, NULLS, VERSIONS, VersionRecord};
+use crate::engine::meta::{Change, DEFAULT_STORE, MetaContext, ReadTxn, Txn, buckets};
 use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
-    VersioningState,
+    VersioningState, WritePrecondition,
 };
 use crate::engine::{Inner, version_id};
 
@@ -107,28 +108,12 @@ pub(crate) fn object_info(
     }
 }
 
-pub(crate) fn bucket_versioning_ro(
-    txn: &ReadTransaction,
-    bucket: &str,
-) -> EngineResult<VersioningState> {
-    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-    let v = t
-        .get(bucket)
-        .ctx("read bucket")?
-        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
-    Ok(BucketRecord::decode(v.value())?.versioning)
+pub(crate) fn bucket_versioning_ro(txn: &ReadTxn, bucket: &str) -> EngineResult<VersioningState> {
+    Ok(buckets::get(txn, bucket)?.versioning)
 }
 
-pub(crate) fn bucket_versioning_rw(
-    txn: &WriteTransaction,
-    bucket: &str,
-) -> EngineResult<VersioningState> {
-    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-    let v = t
-        .get(bucket)
-        .ctx("read bucket")?
-        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
-    Ok(BucketRecord::decode(v.value())?.versioning)
+pub(crate) fn bucket_versioning_rw(txn: &Txn<'_>, bucket: &str) -> EngineResult<VersioningState> {
+    Ok(buckets::get_rw(txn, bucket)?.versioning)
 }
 
 /// The newest version (or marker) of a key.
@@ -194,7 +179,7 @@ where
 
 /// Looks a version up: `(record, is_latest, bucket versioning)`.
 pub(crate) fn lookup(
-    txn: &ReadTransaction,
+    txn: &ReadTxn,
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
@@ -226,7 +211,7 @@ pub(crate) fn head(
     version: Option<&VersionId>,
 ) -> EngineResult<ObjectInfo> {
     check_key(key)?;
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     let (rec, is_latest, versioning) = lookup(&txn, bucket, key, version)?;
     let show = versioning != VersioningState::Unversioned;
     if rec.delete_marker {
@@ -241,7 +226,7 @@ pub(crate) fn head(
 /// The manifest of the version `info` describes, checking it is still that
 /// version (a null version may have been replaced since the HEAD).
 pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Manifest> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     let v = info.version_id.clone().unwrap_or(VersionId::Null);
     let (rec, _, _) = lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
         EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
@@ -265,7 +250,7 @@ pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Mani
 
 /// Points `live` at the key's newest version, or removes it when that is a
 /// delete marker or nothing is left.
-fn refresh_live(txn: &WriteTransaction, bucket: &str, key: &str) -> EngineResult<()> {
+fn refresh_live(txn: &Txn<'_>, bucket: &str, key: &str) -> EngineResult<()> {
     let versions = txn.open_table(VERSIONS).ctx("open versions")?;
     let mut live = txn.open_table(LIVE).ctx("open live")?;
     let ok = object_key(bucket, key);
@@ -283,7 +268,7 @@ fn refresh_live(txn: &WriteTransaction, bucket: &str, key: &str) -> EngineResult
 
 /// Removes one version by sequence number, dropping its chunk references.
 fn remove_version(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     book: &mut ChunkBook<'_>,
     bucket: &str,
     key: &str,
@@ -310,6 +295,11 @@ fn remove_version(
             book.decref(&c.id)?;
         }
     }
+    txn.record(Change::VersionDeleted {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: rec.version_id(),
+    });
     Ok(Some(rec))
 }
 
@@ -318,7 +308,7 @@ fn remove_version(
 /// chunks gain a reference each (callers that transfer references from parts pass `false`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn store_version(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     book: &mut ChunkBook<'_>,
     bucket: &str,
     key: &str,
@@ -327,7 +317,7 @@ pub(crate) fn store_version(
     manifest: Option<Manifest>,
     incref: bool,
 ) -> EngineResult<VersionRecord> {
-    let seq = meta::next_seq(txn, now_us)?;
+    let seq = next_seq(txn, now_us)?;
     let null = versioning != VersioningState::Enabled;
     let rand = if null { 0 } else { version_id::random_part() };
     let rec = VersionRecord {
@@ -381,6 +371,12 @@ pub(crate) fn store_version(
                 .ctx("write live")?;
         }
     }
+    txn.record(Change::VersionPut {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: rec.version_id(),
+        delete_marker: rec.delete_marker,
+    });
     Ok(rec)
 }
 
@@ -399,23 +395,63 @@ pub(crate) fn soft_if_missing<T>(r: EngineResult<T>) -> JobResult<T> {
     }
 }
 
+/// The ETag of the key's current object (`None` when there is none or the
+/// latest version is a delete marker), as conditional writes see it.
+fn current_etag<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    versions: &T,
+    bucket: &str,
+    key: &str,
+) -> EngineResult<Option<String>> {
+    Ok(latest(versions, bucket, key)?.and_then(|r| r.manifest.map(|m| m.etag)))
+}
+
+/// Evaluates a conditional write inside `txn`: a failed condition is a soft
+/// error (nothing written, the batch goes on).
+pub(crate) fn check_precondition(
+    txn: &Txn<'_>,
+    bucket: &str,
+    key: &str,
+    precondition: &WritePrecondition,
+) -> JobResult<()> {
+    if precondition.is_empty() {
+        return Ok(Ok(()));
+    }
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let etag = current_etag(&versions, bucket, key)?;
+    Ok(precondition.check(etag.as_deref()))
+}
+
 /// Within a group transaction: the new packs' index entries, the version, refcounts.
+/// Soft errors, before anything is written: the bucket is gone, the
+/// precondition does not hold, or a chunk the PUT deduplicated against was
+/// dropped from the index since (`DedupChunkGone`: the caller must store it).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_version(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
     manifest: Manifest,
     packs: &[NewPack],
+    precondition: &WritePrecondition,
 ) -> JobResult<ObjectInfo> {
     let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
         Ok(v) => v,
         Err(soft) => return Ok(Err(soft)),
     };
+    if let Err(soft) = check_precondition(txn, bucket, key, precondition)? {
+        return Ok(Err(soft));
+    }
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
+    let new_entries: Vec<&[coffer_repo::IndexEntry]> =
+        packs.iter().map(|p| p.entries.as_slice()).collect();
+    let missing = book.missing(&manifest.chunks, &new_entries)?;
+    if !missing.is_empty() {
+        return Ok(Err(EngineError::DedupChunkGone(missing)));
+    }
     for p in packs {
-        book.add_pack(p.id, p.size, &p.entries)?;
+        book.add_pack(p.id, p.size, DEFAULT_STORE, &p.entries)?;
     }
     let rec = store_version(
         txn,
@@ -447,9 +483,15 @@ pub(crate) async fn put(
 ) -> EngineResult<ObjectInfo> {
     check_key(key)?;
     {
-        // Fail fast, before reading a byte, when the bucket does not exist.
-        let txn = inner.db.begin_read().ctx("begin read")?;
+        // Fail fast, before reading a byte, when the bucket does not exist or
+        // the precondition already fails; the commit checks both again.
+        let txn = inner.meta.read()?;
         bucket_versioning_ro(&txn, bucket)?;
+        if !opts.precondition.is_empty() {
+            let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+            opts.precondition
+                .check(current_etag(&versions, bucket, key)?.as_deref())?;
+        }
     }
     let ing = ingest::ingest(
         inner,
@@ -470,9 +512,10 @@ pub(crate) async fn put(
     set_manifest_meta(&mut manifest, opts.meta);
     let packs = ing.packs.clone();
     let (clock, b2, k2) = (inner.clock.clone(), bucket.to_owned(), key.to_owned());
+    let precondition = opts.precondition;
     let committed = inner
-        .committer
-        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &packs))
+        .meta
+        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &packs, &precondition))
         .await;
     match committed {
         Ok(info) => Ok(info),
@@ -501,14 +544,24 @@ pub(crate) async fn copy(
         dst_key.to_owned(),
     );
     inner
-        .committer
-        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &[]))
+        .meta
+        .submit(move |txn| {
+            apply_version(
+                txn,
+                &clock,
+                &b2,
+                &k2,
+                manifest,
+                &[],
+                &WritePrecondition::default(),
+            )
+        })
         .await
 }
 
 /// Within a group transaction: one DeleteObject.
 pub(crate) fn apply_delete(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
@@ -597,7 +650,7 @@ pub(crate) async fn delete(
         version.cloned(),
     );
     inner
-        .committer
+        .meta
         .submit(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
         .await
 }
@@ -610,7 +663,7 @@ pub(crate) async fn delete_many(
 ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
     let (clock, b, items) = (inner.clock.clone(), bucket.to_owned(), items.to_vec());
     inner
-        .committer
+        .meta
         .submit(move |txn| {
             // A missing bucket fails the whole request, as S3 does.
             if let Err(soft) = soft_if_missing(bucket_versioning_rw(txn, &b))? {
@@ -623,4 +676,114 @@ pub(crate) async fn delete_many(
             Ok(Ok(out))
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::meta::chunks::ChunkBook;
+    use crate::engine::{Engine, EngineOptions};
+
+    fn verify() -> Verifier {
+        Box::new(|_| Ok(()))
+    }
+
+    async fn put_bytes(e: &Engine, key: &str, data: &[u8]) -> ObjectInfo {
+        let body: BodyStream = Box::pin(futures::stream::iter(vec![Ok(
+            bytes::Bytes::copy_from_slice(data),
+        )]));
+        e.put_object("bkt", key, body, PutOptions::default(), verify())
+            .await
+            .unwrap()
+    }
+
+    fn submit_version(
+        inner: &Arc<Inner>,
+        key: &str,
+        manifest: Manifest,
+    ) -> impl std::future::Future<Output = EngineResult<ObjectInfo>> {
+        let (clock, k) = (inner.clock.clone(), key.to_owned());
+        let inner = inner.clone();
+        async move {
+            inner
+                .meta
+                .submit(move |txn| {
+                    apply_version(
+                        txn,
+                        &clock,
+                        "bkt",
+                        &k,
+                        manifest,
+                        &[],
+                        &WritePrecondition::default(),
+                    )
+                })
+                .await
+        }
+    }
+
+    /// A PUT that deduplicated against an index entry gc dropped before its
+    /// commit fails softly with its own error; the batch's other jobs commit.
+    #[tokio::test]
+    async fn dedup_against_a_dropped_entry_is_a_soft_distinct_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = EngineOptions {
+            data_dir: dir.path().to_path_buf(),
+            root_access_key: None,
+            root_secret_key: None,
+            zstd_level: 3,
+            chunker: coffer_repo::ChunkerParams::default(),
+            seal_threads: 1,
+            clock_speedup: 1.0,
+        };
+        let e = Engine::open(opts).await.unwrap().0;
+        e.create_bucket("bkt").unwrap();
+        let gone = put_bytes(&e, "gone", b"bytes only the deleted object had").await;
+        let kept = put_bytes(&e, "kept", b"bytes that stay referenced").await;
+        let inner = e.inner.clone();
+        let gone_manifest = manifest_of(&inner, &gone).unwrap();
+        let kept_manifest = manifest_of(&inner, &kept).unwrap();
+        e.delete_object("bkt", "gone", None).await.unwrap();
+        // What a gc would do to the now unreferenced chunks, after a new PUT
+        // of the same bytes decided to store them by reference.
+        let ids: Vec<_> = gone_manifest.chunks.iter().map(|c| c.id).collect();
+        inner
+            .meta
+            .submit(move |txn| {
+                let mut book = ChunkBook::open(txn, 0)?;
+                for id in &ids {
+                    book.drop_entry(id)?;
+                }
+                Ok(Ok(()))
+            })
+            .await
+            .unwrap();
+        let (doomed, fine) = tokio::join!(
+            submit_version(&inner, "again", gone_manifest.clone()),
+            submit_version(&inner, "copy", kept_manifest),
+        );
+        match doomed {
+            Err(EngineError::DedupChunkGone(missing)) => {
+                assert_eq!(missing, vec![gone_manifest.chunks[0].id]);
+            }
+            other => panic!("expected DedupChunkGone, got {other:?}"),
+        }
+        fine.unwrap();
+        assert!(matches!(
+            e.head_object("bkt", "again", None),
+            Err(EngineError::NoSuchKey)
+        ));
+        assert_eq!(get_all(&e, "copy").await, b"bytes that stay referenced");
+    }
+
+    async fn get_all(e: &Engine, key: &str) -> Vec<u8> {
+        use futures::StreamExt;
+        let info = e.head_object("bkt", key, None).unwrap();
+        let mut s = e.read_object(&info, None).unwrap();
+        let mut out = Vec::new();
+        while let Some(b) = s.next().await {
+            out.extend_from_slice(&b.unwrap());
+        }
+        out
+    }
 }
