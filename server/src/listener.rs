@@ -73,19 +73,18 @@ impl std::fmt::Debug for Listener {
 impl Listener {
     /// Binds the configured address (port 0 = any free port) and loads TLS.
     pub async fn bind(config: &Config) -> Result<Listener, ListenerError> {
-        let tls = match (&config.tls_cert, &config.tls_key) {
-            (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
-            _ => None,
+        let tls = match config.s3_tls() {
+            Some(files) => Some(tls_acceptor(files.cert, files.key)?),
+            None => None,
         };
-        let tcp =
-            TcpListener::bind(&config.listen)
-                .await
-                .map_err(|source| ListenerError::Bind {
-                    addr: config.listen.clone(),
-                    source,
-                })?;
+        let tcp = TcpListener::bind(config.s3_listen())
+            .await
+            .map_err(|source| ListenerError::Bind {
+                addr: config.s3_listen().to_owned(),
+                source,
+            })?;
         let local = tcp.local_addr().map_err(|source| ListenerError::Bind {
-            addr: config.listen.clone(),
+            addr: config.s3_listen().to_owned(),
             source,
         })?;
         Ok(Listener { tcp, local, tls })

@@ -7,9 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
 use coffer_server::admin::{AdminListener, AdminState, token};
-use coffer_server::config::{Cli, Config};
+use coffer_server::config::{Cli, Config, Store};
 use coffer_server::engine::{Engine, InitReport};
 use coffer_server::listener::Listener;
 use coffer_server::s3::build_service;
@@ -38,6 +37,14 @@ fn start() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    if cli.print_config {
+        // Nothing is bound or opened: this is safe beside a running server.
+        return say(&config.to_toml_redacted().context("--print-config")?);
+    }
+    refuse_unwired_settings(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -55,15 +62,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding the admin API to {admin_addr}"))?;
     let (engine, init) = Engine::open(config.engine_options())
         .await
-        .with_context(|| format!("opening the repository in {}", config.data_dir.display()))?;
+        .with_context(|| format!("opening the repository in {}", config.data_dir().display()))?;
     if let Some(init) = init {
         print_first_start(&init)?;
     }
-    let admin_token = token::load_or_create(
-        &config.data_dir,
-        config.admin_token.as_ref().map(|t| t.0.as_str()),
-    )
-    .context("admin token")?;
+    let admin_token =
+        token::load_or_create(config.data_dir(), config.admin_token()).context("admin token")?;
     if let Some(path) = &admin_token.created {
         say(&format!("coffer: admin token file {}", path.display()))?;
     }
@@ -72,7 +76,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         engine: Arc::clone(&engine),
         token: admin_token.token,
         s3_url: listener.url(),
-        region: config.region.clone(),
+        region: config.region().to_owned(),
         started: std::time::Instant::now(),
     });
     let service = build_service(engine, &config.s3_options());
@@ -83,10 +87,42 @@ async fn run(config: Config) -> anyhow::Result<()> {
     ))?;
     say(&format!("coffer: S3 listening on {}", listener.url()))?;
     let admin = tokio::spawn(admin_listener.serve(admin_state, std::future::pending()));
-    tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir.display(), "cofferd started");
+    tracing::info!(addr = %listener.local_addr(), data_dir = %config.data_dir().display(), "cofferd started");
     listener.serve(service, shutdown).await;
     admin.abort();
     tracing::info!("cofferd stopped");
+    Ok(())
+}
+
+/// Settings declared in the config whose consumers are not built yet: the
+/// engine still keeps the repository in the data directory itself, the admin
+/// listener has no TLS and neither listener a header-read timeout. Rather
+/// than silently ignore them, a value other than the default is refused.
+/// Each check goes when its setting gets its consumer.
+fn refuse_unwired_settings(config: &Config) -> anyhow::Result<()> {
+    let stores = config.stores().context("configuration")?;
+    if !matches!(stores.as_slice(), [Store::Local { path, .. }] if path == config.data_dir()) {
+        anyhow::bail!(
+            "configuration: [storage] stores: this build keeps the repository in one local \
+             store in the data directory ({}); other store lists are not supported yet",
+            config.data_dir().display()
+        );
+    }
+    if config.admin_tls().is_some() {
+        anyhow::bail!(
+            "configuration: [admin] tls_cert/tls_key: this build serves the admin API over \
+             plain HTTP only"
+        );
+    }
+    let default = Config::default();
+    if config.s3_header_read_timeout() != default.s3_header_read_timeout()
+        || config.admin_header_read_timeout() != default.admin_header_read_timeout()
+    {
+        anyhow::bail!(
+            "configuration: header_read_timeout_secs: this build cannot change the \
+             header-read timeout yet"
+        );
+    }
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! Crash consistency: a child process writes objects concurrently and prints
-//! each acknowledged key; the parent kills it with SIGKILL mid-flight, reopens
-//! the data directory and checks that every acknowledged object reads back
-//! with its MD5, that nothing listed is unreadable, and that no temporary
-//! file survives.
+//! each PUT it starts and each it had acknowledged; the parent kills it with
+//! SIGKILL mid-flight, reopens the data directory and checks that every key
+//! reads back the bytes of its *last acknowledged* write (or of the one write
+//! still in flight on that key at the kill, which may have committed unseen),
+//! so a lost overwrite fails; that nothing listed is unreadable; and that no
+//! temporary file survives.
 
 mod engine_support;
 
@@ -42,6 +44,7 @@ async fn crash_writer_child() {
                     expected_size: Some(len as u64),
                     ..PutOptions::default()
                 };
+                println!("START {w} {key} {}", md5_hex(&payload));
                 e.put_object("bkt", &key, body(&payload, i), opts, ok_verify())
                     .await
                     .unwrap();
@@ -73,27 +76,20 @@ async fn crash_during_concurrent_puts() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
-        let mut acked: std::collections::HashMap<String, String> = Default::default();
-        let mut count = 0usize;
+        let mut log = WriteLog::default();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("ACK ") {
-                let mut it = rest.splitn(2, ' ');
-                if let (Some(k), Some(m)) = (it.next(), it.next()) {
-                    // The last acknowledgement of a key is its current version.
-                    acked.insert(k.to_owned(), m.to_owned());
-                    count += 1;
-                }
-            }
+            log.read_line(&line);
         }
-        (acked, count)
+        log
     });
     // Let it write for a while (at least a few acknowledged PUTs).
     let start = Instant::now();
     std::thread::sleep(Duration::from_millis(2500));
     child.kill().unwrap();
     child.wait().unwrap();
-    let (acked, count) = reader.join().unwrap();
+    let log = reader.join().unwrap();
+    let count = log.acks;
     assert!(
         count >= 5,
         "the child acknowledged only {count} PUTs in {:?}",
@@ -101,18 +97,17 @@ async fn crash_during_concurrent_puts() {
     );
 
     let e = open(dir.path()).await;
-    // A PUT in flight when the process died may have committed without its
-    // ACK being printed, so a key may hold a newer version than acknowledged;
-    // but an acknowledged key must exist and read back whole.
-    for key in acked.keys() {
-        let info = e
-            .head_object("bkt", key, None)
-            .unwrap_or_else(|err| panic!("{key}: {err}"));
-        let got = get(&e, "bkt", key).await.unwrap();
-        assert_eq!(
-            md5_hex(&got),
-            info.etag,
-            "{key} reads back what its ETag says"
+    let in_flight = log.in_flight();
+    for (key, md5) in &log.acked {
+        let got = get(&e, "bkt", key)
+            .await
+            .unwrap_or_else(|err| panic!("acknowledged {key}: {err}"));
+        let got = md5_hex(&got);
+        assert!(
+            &got == md5 || in_flight.get(key.as_str()) == Some(&got.as_str()),
+            "{key} reads back {got}, neither its last acknowledged write {md5} \
+             nor the write in flight at the kill {:?}",
+            in_flight.get(key.as_str())
         );
     }
     let q = ListQuery {
@@ -123,6 +118,11 @@ async fn crash_during_concurrent_puts() {
         let got = get(&e, "bkt", &o.key).await.unwrap();
         assert_eq!(md5_hex(&got), o.etag, "listed {} is readable", o.key);
         assert_eq!(got.len() as u64, o.size);
+        assert!(
+            log.acked.contains_key(&o.key) || in_flight.contains_key(o.key.as_str()),
+            "listed {} was never acknowledged nor in flight",
+            o.key
+        );
     }
     let s = e.stats().unwrap();
     assert!(s.chunks_referenced <= s.chunks_indexed);
@@ -131,4 +131,46 @@ async fn crash_during_concurrent_puts() {
         .unwrap()
         .collect();
     assert!(tmp.is_empty(), "stale temporaries: {tmp:?}");
+}
+
+/// What the child printed: each writer's last started PUT, and each key's last acknowledged one.
+#[derive(Default)]
+struct WriteLog {
+    /// writer → (key, md5) of the PUT it started last; cleared by its ACK.
+    started: std::collections::HashMap<String, (String, String)>,
+    /// key → md5 of its last acknowledged PUT.
+    acked: std::collections::HashMap<String, String>,
+    acks: usize,
+}
+
+impl WriteLog {
+    fn read_line(&mut self, line: &str) {
+        let words: Vec<&str> = line.split(' ').collect();
+        match words.as_slice() {
+            ["START", writer, key, md5] => {
+                self.started
+                    .insert((*writer).to_owned(), ((*key).to_owned(), (*md5).to_owned()));
+            }
+            ["ACK", key, md5] => {
+                // A writer's ACK follows its START; its key names the writer (`w<N>/…`).
+                let writer = key
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches('w');
+                self.started.remove(writer);
+                self.acked.insert((*key).to_owned(), (*md5).to_owned());
+                self.acks += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// key → md5 of the write in flight on it when the child died (at most one per writer).
+    fn in_flight(&self) -> std::collections::HashMap<&str, &str> {
+        self.started
+            .values()
+            .map(|(k, m)| (k.as_str(), m.as_str()))
+            .collect()
+    }
 }

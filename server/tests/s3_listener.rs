@@ -22,11 +22,9 @@ struct Server {
 
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        listen: "127.0.0.1:0".into(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.server.data_dir = dir.path().join("data");
+    config.s3.listen = "127.0.0.1:0".into();
     let listener = Listener::bind(&config).await.unwrap();
     let addr = listener.local_addr();
     let (engine, init) = Engine::open(config.engine_options()).await.unwrap();

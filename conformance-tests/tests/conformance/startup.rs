@@ -78,3 +78,202 @@ coffer_test!(log_never_holds_the_secret, |t| {
     assert!(!log.is_empty(), "no request log at all");
     assert!(!log.contains(SECRET_KEY), "secret in the server log");
 });
+
+/// Runs the real `cofferd` with only `env` set (no server is expected to stay up).
+fn cofferd(args: &[&str], env: &[(&str, &str)]) -> coffer_conformance::CmdOutput {
+    let mut cmd = std::process::Command::new(coffer_conformance::paths::cofferd_bin());
+    cmd.env_clear()
+        .env("PATH", coffer_conformance::paths::CLIENT_PATH)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    coffer_conformance::run_cmd(cmd, Duration::from_secs(30))
+}
+
+#[test]
+fn print_config_shows_the_layered_config_redacted_and_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("cofferd.toml");
+    std::fs::write(
+        &file,
+        "[s3]\nregion = \"file-region\"\nlisten = \"127.0.0.1:7000\"\n\n[engine]\nzstd_level = 9\n",
+    )
+    .unwrap();
+    let token = "print-config-admin-token-value";
+    let out = cofferd(
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--print-config",
+        ],
+        &[
+            ("COFFER_DATA_DIR", data.to_str().unwrap()),
+            ("COFFER_ROOT_ACCESS_KEY", ACCESS_KEY),
+            ("COFFER_ROOT_SECRET_KEY", SECRET_KEY),
+            ("COFFER_ADMIN_TOKEN", token),
+            ("COFFER_CLOCK_SPEEDUP", "86400"),
+            ("COFFER_ZSTD_LEVEL", "4"),
+        ],
+    );
+    out.assert_ok();
+    for section in [
+        "[server]",
+        "[s3]",
+        "[admin]",
+        "[[storage.stores]]",
+        "[engine]",
+        "[engine.chunker]",
+    ] {
+        out.assert_stdout_contains(section);
+    }
+    // file < env < flag, each where the setting lives now
+    out.assert_stdout_contains("region = \"file-region\"")
+        .assert_stdout_contains("listen = \"127.0.0.1:0\"")
+        .assert_stdout_contains("zstd_level = 4")
+        .assert_stdout_contains("clock_speedup = 86400.0")
+        .assert_stdout_contains(&format!("data_dir = \"{}\"", data.display()))
+        .assert_stdout_contains(&format!("root_access_key = \"{ACCESS_KEY}\""))
+        .assert_stdout_contains("<redacted>")
+        .assert_stdout_lacks(SECRET_KEY)
+        .assert_stdout_lacks(token);
+    assert!(!out.stderr.contains(SECRET_KEY) && !out.stderr.contains(token));
+    assert!(
+        !data.exists(),
+        "--print-config created the data directory:\n{out}"
+    );
+}
+
+#[test]
+fn bad_config_files_stop_the_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("cofferd.toml");
+    let env = [("COFFER_DATA_DIR", data.to_str().unwrap())];
+    let args = [
+        "--config",
+        file.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+
+    std::fs::write(&file, "[s3]\nlsten = \"127.0.0.1:0\"\n").unwrap();
+    let out = cofferd(&args, &env);
+    out.assert_failed();
+    assert!(
+        out.stderr.contains("unknown field `lsten`") && out.stderr.contains("in `s3`"),
+        "{out}"
+    );
+
+    std::fs::write(&file, "[[storage.stores]]\nname = \"up\"\nkind = \"s3\"\n").unwrap();
+    let out = cofferd(&args, &env);
+    out.assert_failed();
+    assert!(out.stderr.contains("not built yet"), "{out}");
+
+    let out = cofferd(
+        &args,
+        &[
+            ("COFFER_DATA_DIR", data.to_str().unwrap()),
+            ("COFFER_CLOCK_SPEEDUP", "fast"),
+        ],
+    );
+    out.assert_failed();
+    assert!(out.stderr.contains("COFFER_CLOCK_SPEEDUP"), "{out}");
+    assert!(!data.exists(), "a refused start created the data directory");
+}
+
+#[test]
+fn a_flat_config_file_of_before_sections_still_starts_with_a_deprecation_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Found in the data directory, as a deployment of before sections has it.
+    std::fs::write(
+        data.join("cofferd.toml"),
+        "zstd_level = 6\nseal_threads = 2\ndomain = \"s3.example.test\"\n\n[chunker]\nmin_size = 65536\n",
+    )
+    .unwrap();
+    let out = cofferd(
+        &["--print-config"],
+        &[("COFFER_DATA_DIR", data.to_str().unwrap())],
+    );
+    out.assert_ok()
+        .assert_stdout_contains("zstd_level = 6")
+        .assert_stdout_contains("seal_threads = 2")
+        .assert_stdout_contains("domain = \"s3.example.test\"")
+        .assert_stdout_contains("min_size = 65536");
+    assert!(out.stderr.contains("deprecated"), "{out}");
+
+    let mut server = coffer_conformance::CofferServer::start(coffer_conformance::ServerOptions {
+        data_dir: data.clone(),
+        log_dir: dir.path().join("logs"),
+        tls: None,
+    });
+    let log = std::fs::read_to_string(server.stderr_path()).unwrap_or_default();
+    assert_eq!(
+        log.matches("deprecated").count(),
+        1,
+        "one deprecation warning:\n{log}"
+    );
+    assert!(log.contains("zstd_level → [engine] zstd_level"), "{log}");
+    let status = server.terminate(Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+/// Declared settings whose consumers are not built yet are refused, not
+/// ignored; each case goes when its setting is wired.
+#[test]
+fn settings_without_a_consumer_yet_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_env = ("COFFER_DATA_DIR", data.to_str().unwrap());
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, "c").unwrap();
+    std::fs::write(&key, "k").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[
+                ("COFFER_ADMIN_TLS_CERT", cert.to_str().unwrap()),
+                ("COFFER_ADMIN_TLS_KEY", key.to_str().unwrap()),
+            ],
+            "plain HTTP only",
+        ),
+        (
+            &[("COFFER_HEADER_READ_TIMEOUT_SECS", "5")],
+            "header-read timeout",
+        ),
+        (
+            &[("COFFER_ADMIN_HEADER_READ_TIMEOUT_SECS", "5")],
+            "header-read timeout",
+        ),
+    ];
+    for (vars, needle) in cases {
+        let mut env = vec![data_env];
+        env.extend_from_slice(vars);
+        let out = cofferd(&["--listen", "127.0.0.1:0"], &env);
+        out.assert_failed();
+        assert!(out.stderr.contains(needle), "{out}");
+    }
+    let file = dir.path().join("stores.toml");
+    std::fs::write(
+        &file,
+        "[[storage.stores]]\nname = \"elsewhere\"\npath = \"/nonexistent/store\"\n",
+    )
+    .unwrap();
+    let out = cofferd(
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[data_env],
+    );
+    out.assert_failed();
+    assert!(out.stderr.contains("[storage] stores"), "{out}");
+    assert!(!data.exists(), "a refused start created the data directory");
+}
