@@ -19,10 +19,10 @@ use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::engine_meta::next_seq;
 use crate::engine::meta::keys::{part_key, upload_key};
 use crate::engine::meta::uploads::{PARTS, PartRecord, UPLOADS, UploadRecord};
-use crate::engine::meta::{DEFAULT_STORE, MetaContext, Txn};
+use crate::engine::meta::{DEFAULT_STORE, MetaContext, Txn, versions};
 use crate::engine::objects::{
     bucket_versioning_ro, bucket_versioning_rw, check_key, check_precondition, manifest_of,
-    object_info, soft_if_missing, store_version,
+    object_info, soft_if_missing,
 };
 use crate::engine::types::{
     BodyStream, ByteRange, ChecksumAlgorithm, CompletedPart, ObjectInfo, ObjectMeta, PartInfo,
@@ -556,7 +556,7 @@ fn apply_complete(
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     // The chosen parts' references move to the version as they are.
-    let rec = store_version(
+    let rec = versions::store(
         txn,
         &mut book,
         bucket,

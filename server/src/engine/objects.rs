@@ -10,24 +10,20 @@
 
 use std::sync::Arc;
 
-use coffer_repo::Manifest;
-use redb::ReadableTable;
-
+use crate::engine::Inner;
 use crate::engine::clock::Clock;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
 use crate::engine::meta::chunks::ChunkBook;
 use crate::engine::meta::codec::{micros, time_from_micros};
 use crate::engine::meta::committer::JobResult;
-use crate::engine::meta::engine_meta::{decode_seq, encode_seq, next_seq};
-use crate::engine::meta::keys::{object_key, version_key, versions_prefix};
-use crate::engine::meta::versions::{LIVE, NULLS, VERSIONS, VersionRecord};
-use crate::engine::meta::{Change, DEFAULT_STORE, MetaContext, ReadTxn, Txn, buckets};
+use crate::engine::meta::versions::{self, VersionRecord};
+use crate::engine::meta::{DEFAULT_STORE, ReadTxn, Txn, buckets};
 use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
     VersioningState, WritePrecondition,
 };
-use crate::engine::{Inner, version_id};
+use coffer_repo::Manifest;
 
 /// S3's limit on key length, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 1024;
@@ -116,93 +112,6 @@ pub(crate) fn bucket_versioning_rw(txn: &Txn<'_>, bucket: &str) -> EngineResult<
     Ok(buckets::get_rw(txn, bucket)?.versioning)
 }
 
-/// The newest version (or marker) of a key.
-fn latest<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    versions: &T,
-    bucket: &str,
-    key: &str,
-) -> EngineResult<Option<VersionRecord>> {
-    let prefix = versions_prefix(bucket, key);
-    let mut it = versions
-        .range::<&[u8]>(prefix.as_slice()..)
-        .ctx("scan versions")?;
-    match it.next() {
-        Some(item) => {
-            let (k, v) = item.ctx("scan versions")?;
-            if k.value().starts_with(&prefix) {
-                Ok(Some(VersionRecord::decode(v.value())?))
-            } else {
-                Ok(None)
-            }
-        }
-        None => Ok(None),
-    }
-}
-
-/// A version id as a sequence number, if it names an existing version of the key.
-fn resolve_seq<V, N>(
-    versions: &V,
-    nulls: &N,
-    bucket: &str,
-    key: &str,
-    version: &VersionId,
-) -> EngineResult<Option<u64>>
-where
-    V: ReadableTable<&'static [u8], &'static [u8]>,
-    N: ReadableTable<&'static [u8], &'static [u8]>,
-{
-    match version {
-        VersionId::Null => match nulls
-            .get(object_key(bucket, key).as_slice())
-            .ctx("read null version")?
-        {
-            Some(v) => Ok(Some(decode_seq(v.value())?)),
-            None => Ok(None),
-        },
-        VersionId::Id(s) => {
-            let (seq, rand) = version_id::parse(s).ok_or_else(|| {
-                EngineError::InvalidArgument("invalid version id specified".into())
-            })?;
-            match versions
-                .get(version_key(bucket, key, seq).as_slice())
-                .ctx("read version")?
-            {
-                Some(v) => {
-                    let rec = VersionRecord::decode(v.value())?;
-                    Ok((!rec.null && rec.rand == rand).then_some(seq))
-                }
-                None => Ok(None),
-            }
-        }
-    }
-}
-
-/// Looks a version up: `(record, is_latest, bucket versioning)`.
-pub(crate) fn lookup(
-    txn: &ReadTxn,
-    bucket: &str,
-    key: &str,
-    version: Option<&VersionId>,
-) -> EngineResult<(VersionRecord, bool, VersioningState)> {
-    let versioning = bucket_versioning_ro(txn, bucket)?;
-    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let newest = latest(&versions, bucket, key)?;
-    let Some(version) = version else {
-        let rec = newest.ok_or(EngineError::NoSuchKey)?;
-        return Ok((rec, true, versioning));
-    };
-    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-    let seq =
-        resolve_seq(&versions, &nulls, bucket, key, version)?.ok_or(EngineError::NoSuchVersion)?;
-    let v = versions
-        .get(version_key(bucket, key, seq).as_slice())
-        .ctx("read version")?
-        .ok_or(EngineError::NoSuchVersion)?;
-    let rec = VersionRecord::decode(v.value())?;
-    let is_latest = newest.is_some_and(|n| n.seq == rec.seq);
-    Ok((rec, is_latest, versioning))
-}
-
 /// Head of a version; delete markers are reported as errors, as S3 does.
 pub(crate) fn head(
     inner: &Inner,
@@ -212,7 +121,7 @@ pub(crate) fn head(
 ) -> EngineResult<ObjectInfo> {
     check_key(key)?;
     let txn = inner.meta.read()?;
-    let (rec, is_latest, versioning) = lookup(&txn, bucket, key, version)?;
+    let (rec, is_latest, versioning) = versions::lookup(&txn, bucket, key, version)?;
     let show = versioning != VersioningState::Unversioned;
     if rec.delete_marker {
         return Err(EngineError::DeleteMarker {
@@ -228,10 +137,11 @@ pub(crate) fn head(
 pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Manifest> {
     let txn = inner.meta.read()?;
     let v = info.version_id.clone().unwrap_or(VersionId::Null);
-    let (rec, _, _) = lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
-        EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
-        e => e,
-    })?;
+    let (rec, _, _) =
+        versions::lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
+            EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
+            e => e,
+        })?;
     let Some(m) = rec.manifest else {
         return Err(EngineError::DeleteMarker {
             version_id: info.version_id.clone(),
@@ -246,138 +156,6 @@ pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Mani
         });
     }
     Ok(m)
-}
-
-/// Points `live` at the key's newest version, or removes it when that is a
-/// delete marker or nothing is left.
-fn refresh_live(txn: &Txn<'_>, bucket: &str, key: &str) -> EngineResult<()> {
-    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let mut live = txn.open_table(LIVE).ctx("open live")?;
-    let ok = object_key(bucket, key);
-    match latest(&versions, bucket, key)? {
-        Some(rec) if !rec.delete_marker => {
-            live.insert(ok.as_slice(), encode_seq(rec.seq).as_slice())
-                .ctx("write live")?;
-        }
-        _ => {
-            live.remove(ok.as_slice()).ctx("remove live")?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes one version by sequence number, dropping its chunk references.
-fn remove_version(
-    txn: &Txn<'_>,
-    book: &mut ChunkBook<'_>,
-    bucket: &str,
-    key: &str,
-    seq: u64,
-) -> EngineResult<Option<VersionRecord>> {
-    let rec = {
-        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
-        let removed = versions
-            .remove(version_key(bucket, key, seq).as_slice())
-            .ctx("remove version")?;
-        match removed {
-            Some(v) => VersionRecord::decode(v.value())?,
-            None => return Ok(None),
-        }
-    };
-    if rec.null {
-        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
-        nulls
-            .remove(object_key(bucket, key).as_slice())
-            .ctx("remove null")?;
-    }
-    if let Some(m) = &rec.manifest {
-        for c in &m.chunks {
-            book.decref(&c.id)?;
-        }
-    }
-    txn.record(Change::VersionDeleted {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        version_id: rec.version_id(),
-    });
-    Ok(Some(rec))
-}
-
-/// Adds a version (or delete marker when `manifest` is `None`) as the bucket's
-/// versioning state dictates, inside `txn`. With `incref`, the manifest's
-/// chunks gain a reference each (callers that transfer references from parts pass `false`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn store_version(
-    txn: &Txn<'_>,
-    book: &mut ChunkBook<'_>,
-    bucket: &str,
-    key: &str,
-    versioning: VersioningState,
-    now_us: i64,
-    manifest: Option<Manifest>,
-    incref: bool,
-) -> EngineResult<VersionRecord> {
-    let seq = next_seq(txn, now_us)?;
-    let null = versioning != VersioningState::Enabled;
-    let rand = if null { 0 } else { version_id::random_part() };
-    let rec = VersionRecord {
-        seq,
-        rand,
-        null,
-        delete_marker: manifest.is_none(),
-        mtime_us: now_us,
-        manifest,
-    };
-    if incref && let Some(m) = &rec.manifest {
-        for c in &m.chunks {
-            book.incref(&c.id)?;
-        }
-    }
-    let ok = object_key(bucket, key);
-    if null {
-        let old = {
-            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-            let v = nulls.get(ok.as_slice()).ctx("read null version")?;
-            match v {
-                Some(v) => Some(decode_seq(v.value())?),
-                None => None,
-            }
-        };
-        if let Some(old) = old {
-            remove_version(txn, book, bucket, key, old)?;
-        }
-    }
-    {
-        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
-        versions
-            .insert(
-                version_key(bucket, key, seq).as_slice(),
-                rec.encode().as_slice(),
-            )
-            .ctx("insert version")?;
-    }
-    if null {
-        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
-        nulls
-            .insert(ok.as_slice(), encode_seq(seq).as_slice())
-            .ctx("write null version")?;
-    }
-    {
-        let mut live = txn.open_table(LIVE).ctx("open live")?;
-        if rec.delete_marker {
-            live.remove(ok.as_slice()).ctx("remove live")?;
-        } else {
-            live.insert(ok.as_slice(), encode_seq(seq).as_slice())
-                .ctx("write live")?;
-        }
-    }
-    txn.record(Change::VersionPut {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        version_id: rec.version_id(),
-        delete_marker: rec.delete_marker,
-    });
-    Ok(rec)
 }
 
 /// Splits a lookup error into soft (the bucket is gone: nothing written,
@@ -395,16 +173,6 @@ pub(crate) fn soft_if_missing<T>(r: EngineResult<T>) -> JobResult<T> {
     }
 }
 
-/// The ETag of the key's current object (`None` when there is none or the
-/// latest version is a delete marker), as conditional writes see it.
-fn current_etag<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    versions: &T,
-    bucket: &str,
-    key: &str,
-) -> EngineResult<Option<String>> {
-    Ok(latest(versions, bucket, key)?.and_then(|r| r.manifest.map(|m| m.etag)))
-}
-
 /// Evaluates a conditional write inside `txn`: a failed condition is a soft
 /// error (nothing written, the batch goes on).
 pub(crate) fn check_precondition(
@@ -416,8 +184,7 @@ pub(crate) fn check_precondition(
     if precondition.is_empty() {
         return Ok(Ok(()));
     }
-    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let etag = current_etag(&versions, bucket, key)?;
+    let etag = versions::current_etag_rw(txn, bucket, key)?;
     Ok(precondition.check(etag.as_deref()))
 }
 
@@ -453,7 +220,7 @@ pub(crate) fn apply_version(
     for p in packs {
         book.add_pack(p.id, p.size, DEFAULT_STORE, &p.entries)?;
     }
-    let rec = store_version(
+    let rec = versions::store(
         txn,
         &mut book,
         bucket,
@@ -488,9 +255,8 @@ pub(crate) async fn put(
         let txn = inner.meta.read()?;
         bucket_versioning_ro(&txn, bucket)?;
         if !opts.precondition.is_empty() {
-            let versions = txn.open_table(VERSIONS).ctx("open versions")?;
             opts.precondition
-                .check(current_etag(&versions, bucket, key)?.as_deref())?;
+                .check(versions::current_etag(&txn, bucket, key)?.as_deref())?;
         }
     }
     let ing = ingest::ingest(
@@ -576,34 +342,20 @@ pub(crate) fn apply_delete(
     };
     // Resolve the version before writing anything, so a bad id is a soft error.
     let target = match version {
-        Some(v) => {
-            let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-            match resolve_seq(&versions, &nulls, bucket, key, v) {
-                Ok(seq) => seq,
-                Err(e @ EngineError::InvalidArgument(_)) => return Ok(Err(e)),
-                Err(e) => return Err(e),
-            }
-        }
+        Some(v) => match versions::resolve_rw(txn, bucket, key, v) {
+            Ok(seq) => seq,
+            Err(e @ EngineError::InvalidArgument(_)) => return Ok(Err(e)),
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     let outcome = match version {
         None if versioning == VersioningState::Unversioned => {
-            let seq = {
-                let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-                let v = nulls
-                    .get(object_key(bucket, key).as_slice())
-                    .ctx("read null version")?;
-                match v {
-                    Some(v) => Some(decode_seq(v.value())?),
-                    None => None,
-                }
-            };
-            if let Some(seq) = seq {
-                remove_version(txn, &mut book, bucket, key, seq)?;
-                refresh_live(txn, bucket, key)?;
+            if let Some(seq) = versions::null_seq_rw(txn, bucket, key)? {
+                versions::remove(txn, &mut book, bucket, key, seq)?;
+                versions::refresh_live(txn, bucket, key)?;
             }
             DeleteOutcome {
                 version_id: None,
@@ -611,7 +363,8 @@ pub(crate) fn apply_delete(
             }
         }
         None => {
-            let rec = store_version(txn, &mut book, bucket, key, versioning, now_us, None, false)?;
+            let rec =
+                versions::store(txn, &mut book, bucket, key, versioning, now_us, None, false)?;
             DeleteOutcome {
                 version_id: Some(rec.version_id()),
                 delete_marker: true,
@@ -624,8 +377,8 @@ pub(crate) fn apply_delete(
                 delete_marker: false,
             },
             Some(seq) => {
-                let rec = remove_version(txn, &mut book, bucket, key, seq)?;
-                refresh_live(txn, bucket, key)?;
+                let rec = versions::remove(txn, &mut book, bucket, key, seq)?;
+                versions::refresh_live(txn, bucket, key)?;
                 DeleteOutcome {
                     version_id: Some(v.clone()),
                     delete_marker: rec.is_some_and(|r| r.delete_marker),

@@ -3,7 +3,7 @@
 
 use crate::engine::Inner;
 use crate::engine::error::EngineResult;
-use crate::engine::meta::{MetaContext, chunks, gc_queue, packs, versions};
+use crate::engine::meta::{chunks, gc_queue, packs, versions};
 
 /// A snapshot of the store's bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,29 +25,12 @@ pub struct EngineStats {
 }
 
 pub(crate) fn stats(inner: &Inner) -> EngineResult<EngineStats> {
-    use redb::ReadableTableMetadata;
     let txn = inner.meta.read()?;
     let mut s = EngineStats {
-        chunks_indexed: txn
-            .open_table(chunks::CHUNK_INDEX)
-            .ctx("open chunk_index")?
-            .len()
-            .ctx("count")?,
-        chunks_referenced: txn
-            .open_table(chunks::CHUNK_REFS)
-            .ctx("open chunk_refs")?
-            .len()
-            .ctx("count")?,
-        gc_queue: txn
-            .open_table(gc_queue::GC_QUEUE)
-            .ctx("open gc_queue")?
-            .len()
-            .ctx("count")?,
-        versions: txn
-            .open_table(versions::VERSIONS)
-            .ctx("open versions")?
-            .len()
-            .ctx("count")?,
+        chunks_indexed: txn.len(chunks::CHUNK_INDEX, "count chunk_index")?,
+        chunks_referenced: txn.len(chunks::CHUNK_REFS, "count chunk_refs")?,
+        gc_queue: txn.len(gc_queue::GC_QUEUE, "count gc_queue")?,
+        versions: txn.len(versions::VERSIONS, "count versions")?,
         ..EngineStats::default()
     };
     for rec in packs::all(&txn)? {

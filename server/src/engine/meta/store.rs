@@ -158,3 +158,42 @@ pub(super) fn tell_durable(hooks: &[Arc<dyn CommitHook>], changes: &[Change]) {
         hook.durable(changes);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written by redb 2 (file format v2) is upgraded in place and
+    /// then read by redb 4 with its contents.
+    #[test]
+    fn a_redb2_file_is_upgraded_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.redb");
+        const T2: redb2::TableDefinition<&str, &[u8]> = redb2::TableDefinition::new("buckets");
+        {
+            let db = redb2::Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(T2)
+                .unwrap()
+                .insert("old-bucket", [1u8, 2, 3].as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert!(
+            matches!(
+                redb::Database::create(&path),
+                Err(redb::DatabaseError::UpgradeRequired(_))
+            ),
+            "the fixture really is a redb-2 file"
+        );
+        {
+            let db = open_database(&path).unwrap();
+            let txn = db.begin_read().unwrap();
+            let t = txn.open_table(super::super::buckets::BUCKETS).unwrap();
+            let v = redb::ReadableTable::get(&t, "old-bucket").unwrap().unwrap();
+            assert_eq!(v.value(), [1u8, 2, 3]);
+        }
+        // Opening again needs no upgrade.
+        open_database(&path).unwrap();
+    }
+}

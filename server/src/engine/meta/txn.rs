@@ -59,6 +59,12 @@ impl ReadTxn {
     pub(super) fn new(raw: redb::ReadTransaction) -> Self {
         ReadTxn { raw }
     }
+    /// Rows in a table of byte-string keys (counters for stats and metrics).
+    pub fn len(&self, table: super::Bin, what: &'static str) -> crate::engine::EngineResult<u64> {
+        use super::MetaContext;
+        use redb::ReadableTableMetadata;
+        self.raw.open_table(table).ctx(what)?.len().ctx(what)
+    }
 }
 
 impl std::ops::Deref for ReadTxn {
