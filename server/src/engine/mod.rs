@@ -14,7 +14,6 @@ mod digests;
 pub mod error;
 mod ingest;
 mod init;
-mod listing;
 pub(crate) mod meta;
 mod multipart;
 mod objects;
@@ -331,12 +330,12 @@ impl Engine {
     }
 
     pub fn list_objects(&self, bucket: &str, query: &ListQuery) -> EngineResult<ListPage> {
-        listing::list_objects(&self.inner, bucket, query)
+        meta::listing::list_objects(&self.inner, bucket, query)
     }
     /// Versions carry `Some(version id)` even in never-versioned buckets
     /// (`null`), as ListObjectVersions shows them.
     pub fn list_versions(&self, bucket: &str, query: &VersionsQuery) -> EngineResult<VersionsPage> {
-        listing::list_versions(&self.inner, bucket, query)
+        meta::listing::list_versions(&self.inner, bucket, query)
     }
 
     // ---- multipart
@@ -433,6 +432,6 @@ impl Engine {
         )
     }
     pub fn list_uploads(&self, bucket: &str, query: &UploadsQuery) -> EngineResult<UploadsPage> {
-        listing::list_uploads(&self.inner, bucket, query)
+        meta::listing::list_uploads(&self.inner, bucket, query)
     }
 }

@@ -5,10 +5,6 @@
 
 use std::sync::Arc;
 
-use coffer_repo::{ChunkRef, Manifest};
-use md5::Digest as _;
-use redb::ReadableTable;
-
 use crate::engine::clock::Clock;
 use crate::engine::digests::{checksum_of, combine_crcs};
 use crate::engine::error::{EngineError, EngineResult};
@@ -17,9 +13,8 @@ use crate::engine::meta::chunks::ChunkBook;
 use crate::engine::meta::codec::{micros, time_from_micros};
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::engine_meta::next_seq;
-use crate::engine::meta::keys::{part_key, upload_key};
-use crate::engine::meta::uploads::{PARTS, PartRecord, UPLOADS, UploadRecord};
-use crate::engine::meta::{DEFAULT_STORE, MetaContext, Txn, versions};
+use crate::engine::meta::uploads::{self, PartRecord, UploadRecord};
+use crate::engine::meta::{DEFAULT_STORE, Txn, versions};
 use crate::engine::objects::{
     bucket_versioning_ro, bucket_versioning_rw, check_key, check_precondition, manifest_of,
     object_info, soft_if_missing,
@@ -29,6 +24,8 @@ use crate::engine::types::{
     PartsPage, PutOptions, UploadInfo, Verifier, VersioningState, WritePrecondition,
 };
 use crate::engine::{Inner, read, version_id};
+use coffer_repo::{ChunkRef, Manifest};
+use md5::Digest as _;
 
 /// S3's part numbers.
 const MAX_PART_NUMBER: u32 = 10_000;
@@ -63,22 +60,6 @@ fn part_info(part_number: u32, rec: &PartRecord) -> PartInfo {
     }
 }
 
-fn get_upload<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    uploads: &T,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-) -> EngineResult<UploadRecord> {
-    if version_id::parse(upload_id).is_none() {
-        return Err(EngineError::NoSuchUpload);
-    }
-    let v = uploads
-        .get(upload_key(bucket, key, upload_id).as_slice())
-        .ctx("read upload")?
-        .ok_or(EngineError::NoSuchUpload)?;
-    UploadRecord::decode(v.value())
-}
-
 pub(crate) fn create(
     inner: &Inner,
     bucket: &str,
@@ -97,13 +78,7 @@ pub(crate) fn create(
             checksum_algorithm,
             meta,
         };
-        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        uploads
-            .insert(
-                upload_key(bucket, key, &upload_id).as_slice(),
-                rec.encode().as_slice(),
-            )
-            .ctx("insert upload")?;
+        uploads::insert(txn, bucket, key, &upload_id, &rec)?;
         Ok(upload_info(bucket, key, &upload_id, rec))
     })
 }
@@ -116,12 +91,11 @@ pub(crate) fn get(
 ) -> EngineResult<UploadInfo> {
     let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
-    let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
     Ok(upload_info(
         bucket,
         key,
         upload_id,
-        get_upload(&uploads, bucket, key, upload_id)?,
+        uploads::get(&txn, bucket, key, upload_id)?,
     ))
 }
 
@@ -133,27 +107,7 @@ fn remove_parts(
     upload_id: &str,
     keep: &[u32],
 ) -> EngineResult<()> {
-    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
-    let start = part_key(upload_id, 0);
-    let end = part_key(upload_id, u32::MAX);
-    let mut doomed: Vec<(u32, PartRecord)> = Vec::new();
-    for item in parts
-        .range::<&[u8]>(start.as_slice()..=end.as_slice())
-        .ctx("scan parts")?
-    {
-        let (k, v) = item.ctx("scan parts")?;
-        let raw = k.value();
-        let n = raw
-            .get(upload_id.len()..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes);
-        let n = n.ok_or_else(|| crate::engine::meta::error::corrupt("part key"))?;
-        doomed.push((n, PartRecord::decode(v.value())?));
-    }
-    for (n, rec) in doomed {
-        parts
-            .remove(part_key(upload_id, n).as_slice())
-            .ctx("remove part")?;
+    for (n, rec) in uploads::take_parts(txn, upload_id)? {
         if keep.contains(&n) {
             continue;
         }
@@ -176,10 +130,7 @@ fn apply_part(
     manifest: Manifest,
     packs: &[NewPack],
 ) -> JobResult<PartInfo> {
-    let found = {
-        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        soft_if_missing(get_upload(&uploads, bucket, key, upload_id))?
-    };
+    let found = soft_if_missing(uploads::get_rw(txn, bucket, key, upload_id))?;
     if let Err(soft) = found {
         return Ok(Err(soft));
     }
@@ -195,16 +146,7 @@ fn apply_part(
         mtime_us: now_us,
         manifest,
     };
-    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
-    let k = part_key(upload_id, part_number);
-    let old = match parts
-        .insert(k.as_slice(), rec.encode().as_slice())
-        .ctx("insert part")?
-    {
-        Some(v) => Some(PartRecord::decode(v.value())?),
-        None => None,
-    };
-    if let Some(old) = old {
+    if let Some(old) = uploads::put_part(txn, upload_id, part_number, &rec)? {
         for c in &old.manifest.chunks {
             book.decref(&c.id)?;
         }
@@ -399,7 +341,7 @@ struct Assembled {
 }
 
 fn assemble(
-    parts_table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    txn: &Txn<'_>,
     upload_id: &str,
     upload: &UploadRecord,
     parts: &[CompletedPart],
@@ -417,13 +359,9 @@ fn assemble(
     }
     let mut records = Vec::with_capacity(parts.len());
     for p in parts {
-        let v = parts_table
-            .get(part_key(upload_id, p.part_number).as_slice())
-            .ctx("read part")?
-            .ok_or_else(|| {
-                EngineError::InvalidPart(format!("part {} was not uploaded", p.part_number))
-            })?;
-        let rec = PartRecord::decode(v.value())?;
+        let rec = uploads::part_rw(txn, upload_id, p.part_number)?.ok_or_else(|| {
+            EngineError::InvalidPart(format!("part {} was not uploaded", p.part_number))
+        })?;
         if !strip_etag(&p.etag).eq_ignore_ascii_case(&rec.manifest.etag) {
             return Err(EngineError::InvalidPart(format!(
                 "part {} has a different ETag",
@@ -529,20 +467,14 @@ fn apply_complete(
             Ok(v) => v,
             Err(soft) => return Ok(Err(soft)),
         };
-        let upload = {
-            let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-            match soft_if_missing(get_upload(&uploads, bucket, key, upload_id))? {
-                Ok(u) => u,
-                Err(soft) => return Ok(Err(soft)),
-            }
+        let upload = match soft_if_missing(uploads::get_rw(txn, bucket, key, upload_id))? {
+            Ok(u) => u,
+            Err(soft) => return Ok(Err(soft)),
         };
         // Invalid part lists are the client's error: soft.
-        let assembled = {
-            let parts_table = txn.open_table(PARTS).ctx("open parts")?;
-            match assemble(&parts_table, upload_id, &upload, parts, min_part_size) {
-                Ok(a) => a,
-                Err(e) => return Ok(Err(e)),
-            }
+        let assembled = match assemble(txn, upload_id, &upload, parts, min_part_size) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
         };
         if let Err(soft) = check_precondition(txn, bucket, key, precondition)? {
             return Ok(Err(soft));
@@ -567,12 +499,7 @@ fn apply_complete(
         false,
     )?;
     remove_parts(txn, &mut book, upload_id, &assembled.keep)?;
-    {
-        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        uploads
-            .remove(upload_key(bucket, key, upload_id).as_slice())
-            .ctx("remove upload")?;
-    }
+    uploads::remove(txn, bucket, key, upload_id)?;
     book.flush()?;
     Ok(Ok(object_info(
         bucket,
@@ -609,12 +536,8 @@ pub(crate) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> 
     let now_us = micros(inner.clock.now());
     inner.meta.write("abort upload", |txn| {
         bucket_versioning_rw(txn, bucket)?;
-        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        get_upload(&uploads, bucket, key, upload_id)?;
-        uploads
-            .remove(upload_key(bucket, key, upload_id).as_slice())
-            .ctx("remove upload")?;
-        drop(uploads);
+        uploads::get_rw(txn, bucket, key, upload_id)?;
+        uploads::remove(txn, bucket, key, upload_id)?;
         let mut book = ChunkBook::open(txn, now_us)?;
         remove_parts(txn, &mut book, upload_id, &[])?;
         book.flush()
@@ -631,35 +554,16 @@ pub(crate) fn list_parts(
 ) -> EngineResult<PartsPage> {
     let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
-    {
-        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        get_upload(&uploads, bucket, key, upload_id)?;
-    }
-    let parts = txn.open_table(PARTS).ctx("open parts")?;
+    uploads::get(&txn, bucket, key, upload_id)?;
     let first = marker.map_or(0, |m| m.saturating_add(1));
     let mut page = PartsPage::default();
     if max_parts == 0 || marker == Some(u32::MAX) {
         return Ok(page);
     }
-    let start = part_key(upload_id, first);
-    let end = part_key(upload_id, u32::MAX);
-    for item in parts
-        .range::<&[u8]>(start.as_slice()..=end.as_slice())
-        .ctx("scan parts")?
-    {
-        let (k, v) = item.ctx("scan parts")?;
-        let n = k
-            .value()
-            .get(upload_id.len()..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .ok_or_else(|| crate::engine::meta::error::corrupt("part key"))?;
-        if page.parts.len() == max_parts {
-            page.is_truncated = true;
-            break;
-        }
-        page.parts
-            .push(part_info(n, &PartRecord::decode(v.value())?));
+    let (parts, more) = uploads::parts_from(&txn, upload_id, first, max_parts)?;
+    page.is_truncated = more;
+    for (n, rec) in parts {
+        page.parts.push(part_info(n, &rec));
         page.next_part_number_marker = Some(n);
     }
     Ok(page)

@@ -28,6 +28,9 @@
 //! - [`gc_queue`]: chunk id → when its refcount reached zero
 //! - [`engine_meta`]: small named values (`last_seq`, `root_access_key`)
 //!
+//! [`listing`] holds the range scans behind ListObjects, ListObjectVersions
+//! and ListMultipartUploads (they walk `live`, `versions` and `uploads`).
+//!
 //! The database is redb 4 (file format v3). A file written by redb 2 (format
 //! v2) is upgraded in place on open, with one log line.
 
@@ -41,6 +44,7 @@ pub(crate) mod error;
 pub(crate) mod gc_queue;
 pub(crate) mod hook;
 pub(crate) mod keys;
+pub(crate) mod listing;
 pub(crate) mod packs;
 pub(crate) mod store;
 pub(crate) mod txn;

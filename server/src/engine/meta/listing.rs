@@ -1,4 +1,5 @@
-//! Listings (objects, versions, multipart uploads) as range scans.
+//! Listings (objects, versions, multipart uploads) as range scans of the
+//! `live`, `versions` and `uploads` tables.
 //!
 //! A delimiter folds keys into common prefixes; once a prefix is emitted the
 //! scan seeks past everything under it instead of walking those keys. Markers
