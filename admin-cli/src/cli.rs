@@ -70,6 +70,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Server health, buckets, objects, logical vs stored bytes, dedup ratio
     Status,
+    /// Background workers: state, steps done, last success and last error
+    Workers,
     /// Print a presigned GET URL for one object (for curl), signed with a chosen access key
     Share(ShareArgs),
     /// Print a shell completion script

@@ -251,19 +251,14 @@ impl AdminClient {
 
     fn failure(&self, status: u16, response: ureq::Response, subject: &Subject) -> ApiError {
         let body = response.into_string().unwrap_or_default();
-        let error = serde_json::from_str::<Value>(&body)
+        // The admin API's refusal body; anything else came from something that is not it.
+        let error = serde_json::from_str::<coffer_admin_api::ErrorBody>(&body)
             .ok()
-            .and_then(|v| v.get("error").cloned())
-            .filter(Value::is_object);
-        let field = |name: &str| {
-            error
-                .as_ref()
-                .and_then(|e| e.get(name))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let (code, message) = (field("code"), field("message"));
+            .map(|b| b.error);
+        let (code, message) = error
+            .as_ref()
+            .map(|e| (e.code.clone(), e.message.clone()))
+            .unwrap_or_default();
         match status {
             // A 401 means the token, whoever wrote the body (the API, or a proxy in front of it).
             401 => ApiError::TokenRefused { status, message },

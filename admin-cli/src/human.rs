@@ -1,9 +1,8 @@
 //! Numbers, sizes and timestamps rendered for people (tables), never for `--json`.
 
-use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
+use coffer_admin_api::{Timestamp, Versioning};
+use time::UtcOffset;
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 /// Binary units with one decimal: `0 B`, `512 B`, `1.5 KiB`, `12.3 GiB`.
 pub fn format_bytes(bytes: u64) -> String {
@@ -48,44 +47,24 @@ pub fn format_ratio(ratio: f64) -> String {
     }
 }
 
-/// A point in time as the admin API sends it: an RFC 3339 string or Unix seconds (the contract
-/// does not fix which; both are read). `None` when absent or null.
-pub fn timestamp(value: &Value) -> Option<OffsetDateTime> {
-    match value {
-        Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok(),
-        Value::Number(n) => n
-            .as_i64()
-            .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok()),
-        _ => None,
-    }
-}
-
-/// `2026-11-21 05:17:49Z` for a timestamp; the raw text for a string that is not one; `-` for
-/// null or absent.
-pub fn format_timestamp(value: &Value) -> String {
+/// `2026-11-21 05:17:49Z` for a timestamp (RFC 3339 text or Unix seconds); the raw text for
+/// a string that is not one; `-` for null or absent.
+pub fn format_timestamp(value: Option<&Timestamp>) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
-    match timestamp(value) {
-        Some(t) => t
+    match (value, value.and_then(Timestamp::instant)) {
+        (_, Some(t)) => t
             .to_offset(UtcOffset::UTC)
             .format(&format)
             .unwrap_or_else(|_| t.unix_timestamp().to_string()),
-        None => match value {
-            Value::Null => "-".to_owned(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        },
+        (None, None) => "-".to_owned(),
+        (Some(Timestamp::Text(s)), None) => s.clone(),
+        (Some(Timestamp::UnixSeconds(n)), None) => n.to_string(),
     }
 }
 
-/// Any scalar as a table cell: strings bare, booleans `yes`/`no`, null `-`.
-pub fn format_scalar(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::Bool(true) => "yes".to_owned(),
-        Value::Bool(false) => "no".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A bucket's versioning state; `-` when the server did not say.
+pub fn format_versioning(value: Option<Versioning>) -> String {
+    value.map_or("-", Versioning::as_str).to_owned()
 }
 
 #[cfg(test)]
@@ -122,26 +101,35 @@ mod tests {
         assert_eq!(format_ratio(f64::NAN), "-");
     }
 
-    #[test]
-    fn timestamps_in_both_encodings() {
-        assert_eq!(
-            format_timestamp(&json!("2026-11-21T05:17:49.123Z")),
-            "2026-11-21 05:17:49Z"
-        );
-        assert_eq!(
-            format_timestamp(&json!("2026-11-21T06:17:49+01:00")),
-            "2026-11-21 05:17:49Z"
-        );
-        assert_eq!(format_timestamp(&json!(0)), "1970-01-01 00:00:00Z");
-        assert_eq!(format_timestamp(&json!(null)), "-");
-        assert_eq!(format_timestamp(&json!("yesterday")), "yesterday");
+    /// A timestamp as it comes in an answer.
+    fn ts(v: serde_json::Value) -> Option<Timestamp> {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
-    fn scalars() {
-        assert_eq!(format_scalar(&json!("Enabled")), "Enabled");
-        assert_eq!(format_scalar(&json!(true)), "yes");
-        assert_eq!(format_scalar(&json!(null)), "-");
-        assert_eq!(format_scalar(&json!(3)), "3");
+    fn timestamps_in_both_encodings() {
+        assert_eq!(
+            format_timestamp(ts(json!("2026-11-21T05:17:49.123Z")).as_ref()),
+            "2026-11-21 05:17:49Z"
+        );
+        assert_eq!(
+            format_timestamp(ts(json!("2026-11-21T06:17:49+01:00")).as_ref()),
+            "2026-11-21 05:17:49Z"
+        );
+        assert_eq!(
+            format_timestamp(ts(json!(0)).as_ref()),
+            "1970-01-01 00:00:00Z"
+        );
+        assert_eq!(format_timestamp(ts(json!(null)).as_ref()), "-");
+        assert_eq!(
+            format_timestamp(ts(json!("yesterday")).as_ref()),
+            "yesterday"
+        );
+    }
+
+    #[test]
+    fn versioning_states() {
+        assert_eq!(format_versioning(Some(Versioning::Enabled)), "Enabled");
+        assert_eq!(format_versioning(None), "-");
     }
 }

@@ -14,7 +14,6 @@ mod results;
 mod s3_client;
 mod scenarios;
 mod servers;
-mod sigv4;
 mod xml;
 
 use clap::Parser;

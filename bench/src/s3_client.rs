@@ -12,10 +12,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use time::OffsetDateTime;
+use std::time::SystemTime;
+
+use coffer_server::sigv4::{self, Credentials, Payload, SigV4Error, Signer, ToSign};
 use tokio::net::TcpStream;
 
-use crate::sigv4::{self, Credentials, ToSign, UNSIGNED_PAYLOAD};
 use crate::xml;
 
 /// Failures of one S3 request.
@@ -30,6 +31,8 @@ pub enum ClientError {
     Http(#[from] hyper::Error),
     #[error("building request: {0}")]
     Request(#[from] http::Error),
+    #[error("signing request: {0}")]
+    Sign(#[from] SigV4Error),
     #[error("{method} {path}: HTTP {status}: {body}")]
     Status {
         method: Method,
@@ -65,12 +68,14 @@ pub struct ListPage {
 #[derive(Debug)]
 pub struct Connection {
     endpoint: Arc<Endpoint>,
+    signer: Signer,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl Connection {
     pub fn new(endpoint: Arc<Endpoint>) -> Self {
         Self {
+            signer: Signer::new(&endpoint.creds),
             endpoint,
             sender: None,
         }
@@ -125,21 +130,7 @@ impl Connection {
             Some(k) => format!("/{bucket}/{k}"),
             None => format!("/{bucket}"),
         };
-        let canonical_uri = sigv4::uri_encode(&path, true);
-        let canonical_query = sigv4::canonical_query(query);
-        let host = self.endpoint.host();
-        let signed = sigv4::sign(
-            &self.endpoint.creds,
-            OffsetDateTime::now_utc(),
-            ToSign {
-                method: method.as_str(),
-                host: &host,
-                canonical_uri: &canonical_uri,
-                canonical_query: &canonical_query,
-                extra_headers: &[],
-                payload_hash: UNSIGNED_PAYLOAD,
-            },
-        );
+        let encoded_path = sigv4::uri_encode(&path, true);
         // Sub-resources without a value go on the wire bare (`?versioning`), as SDKs send them.
         let wire_query: Vec<String> = query
             .iter()
@@ -156,17 +147,28 @@ impl Connection {
             })
             .collect();
         let uri = if wire_query.is_empty() {
-            canonical_uri
+            encoded_path
         } else {
-            format!("{canonical_uri}?{}", wire_query.join("&"))
+            format!("{encoded_path}?{}", wire_query.join("&"))
         };
-        let request = Request::builder()
+        let host = self.endpoint.host();
+        let signed = self.signer.sign_headers(
+            SystemTime::now(),
+            &ToSign {
+                method: method.as_str(),
+                url: &format!("http://{host}{uri}"),
+                headers: &[],
+                payload: Payload::Unsigned,
+            },
+        )?;
+        let mut request = Request::builder()
             .method(method.clone())
             .uri(uri)
-            .header("host", host)
-            .header("x-amz-date", signed.amz_date)
-            .header("x-amz-content-sha256", UNSIGNED_PAYLOAD)
-            .header("authorization", signed.authorization)
+            .header("host", host);
+        for (name, value) in signed.iter() {
+            request = request.header(name, value);
+        }
+        let request = request
             .header("content-length", body.len())
             .body(Full::new(body))?;
         let sender = self.ready_sender().await?;

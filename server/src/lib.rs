@@ -2,9 +2,12 @@
 //! drive it in-process; `cofferd` (src/main.rs) is a thin binary over it.
 
 pub mod admin;
+pub mod app;
 pub mod backend;
 pub mod config;
 pub mod engine;
-pub mod listener;
+pub mod http;
 pub mod malloc_arenas;
 pub mod s3;
+pub mod sigv4;
+pub mod workers;

@@ -1,13 +1,14 @@
 //! The listener in-process, spoken to over raw TCP: what it does before any
 //! signature is checked (anonymous refusal, error messages, closing a
-//! connection whose body was never read, graceful shutdown).
+//! connection whose body was never read, graceful shutdown, the header-read
+//! timeout).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use coffer_server::config::Config;
 use coffer_server::engine::Engine;
-use coffer_server::listener::Listener;
+use coffer_server::http::{HttpListener, Timeouts, access_logged};
 use coffer_server::s3::build_service;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,17 +22,23 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_with(Timeouts::default()).await
+}
+
+async fn start_with(timeouts: Timeouts) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.server.data_dir = dir.path().join("data");
     config.s3.listen = "127.0.0.1:0".into();
-    let listener = Listener::bind(&config).await.unwrap();
+    let listener = HttpListener::bind(config.s3_listen(), None, timeouts)
+        .await
+        .unwrap();
     let addr = listener.local_addr();
     let (engine, init) = Engine::open(config.engine_options()).await.unwrap();
     assert!(init.is_some(), "a fresh data dir is initialised");
     let service = build_service(Arc::new(engine), &config.s3_options());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(listener.serve(service, async {
+    let task = tokio::spawn(listener.serve(access_logged(service), async {
         let _ = stopped.await;
     }));
     Server {
@@ -115,4 +122,85 @@ async fn graceful_shutdown_stops_accepting() {
         TcpStream::connect(server.addr).await.is_err(),
         "still accepting after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_a_header_is_disconnected_after_the_header_read_timeout() {
+    let server = start_with(Timeouts {
+        header_read: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    // The header never ends: no blank line.
+    let (resp, closed) = exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+        Duration::from_secs(5),
+    )
+    .await;
+    let waited = started.elapsed();
+    assert!(closed, "connection still open after 5 s: {resp:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "closed too early: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(4), "closed late: {waited:?}");
+    // hyper answers 408 when the timeout hits mid-header; never a 2xx.
+    assert!(
+        resp.is_empty() || resp.starts_with("HTTP/1.1 408"),
+        "{resp}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_is_disconnected_after_the_header_read_timeout() {
+    let server = start_with(Timeouts {
+        header_read: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (resp, closed) = exchange(server.addr, b"", Duration::from_secs(5)).await;
+    let waited = started.elapsed();
+    assert!(closed, "connection still open after 5 s: {resp:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "closed too early: {waited:?}"
+    );
+    assert!(resp.is_empty(), "{resp}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_header_in_time_is_answered_despite_a_short_timeout() {
+    let server = start_with(Timeouts {
+        header_read: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    let (resp, _) = exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_read_timeout() {
+    let server = start_with(Timeouts {
+        header_read: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    // Answered and kept open, then closed once no next request began in time.
+    let (resp, closed) = exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    assert!(closed, "idle connection kept for 5 s");
 }

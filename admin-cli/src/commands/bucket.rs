@@ -1,14 +1,12 @@
 //! `coffer bucket create|list|info|delete`.
 
-use serde_json::json;
-
 use super::Context;
 use super::grant::grants_table;
-use crate::api::{Bucket, decode};
+use crate::api::{self, Bucket, CreateBucket, decode};
 use crate::cli::BucketCommand;
 use crate::client::{Subject, segment};
 use crate::error::CliError;
-use crate::human::{format_bytes, format_count, format_scalar, format_timestamp};
+use crate::human::{format_bytes, format_count, format_timestamp, format_versioning};
 use crate::output::{self, Align, Table};
 
 pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<(), CliError> {
@@ -23,7 +21,9 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<(), CliError> {
 fn create(ctx: &Context, name: &str) -> Result<(), CliError> {
     let answer = ctx.client.post(
         "/v1/buckets",
-        Some(&json!({ "name": name })),
+        Some(&api::body(&CreateBucket {
+            name: name.to_owned(),
+        })),
         &Subject::bucket(name),
     )?;
     let answer = ctx.client.expect_body(answer)?;
@@ -49,8 +49,8 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         for b in &buckets {
             table.row(vec![
                 b.name.clone(),
-                format_timestamp(&b.created),
-                format_scalar(&b.versioning),
+                format_timestamp(b.created.as_ref()),
+                format_versioning(b.versioning),
                 b.objects.map(format_count).unwrap_or_else(|| "-".into()),
                 b.logical_bytes
                     .map(format_bytes)
@@ -69,8 +69,8 @@ fn info(ctx: &Context, name: &str) -> Result<(), CliError> {
     ctx.emit(&answer, || {
         let mut text = output::fields(&[
             ("bucket", bucket.name.clone()),
-            ("created", format_timestamp(&bucket.created)),
-            ("versioning", format_scalar(&bucket.versioning)),
+            ("created", format_timestamp(bucket.created.as_ref())),
+            ("versioning", format_versioning(bucket.versioning)),
             (
                 "objects",
                 bucket
@@ -87,10 +87,11 @@ fn info(ctx: &Context, name: &str) -> Result<(), CliError> {
             ),
         ]);
         text.push('\n');
-        if bucket.grants.is_empty() {
+        let grants = bucket.grants.as_deref().unwrap_or_default();
+        if grants.is_empty() {
             text.push_str("no grants (only admin keys can use this bucket)\n");
         } else {
-            text.push_str(&grants_table("ACCESS KEY ID", &bucket.grants, |g| {
+            text.push_str(&grants_table("ACCESS KEY ID", grants, |g| {
                 g.access_key_id.clone().unwrap_or_else(|| "-".into())
             }));
         }

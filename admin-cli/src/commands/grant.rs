@@ -1,10 +1,8 @@
 //! `coffer grant` and `coffer revoke`: an access key's permissions on a bucket or prefix.
 
-use serde_json::{Map, Value, json};
-
 use super::Context;
 use super::key::describe;
-use crate::api::{Grant, Key, decode};
+use crate::api::{self, Grant, Key, PutGrant, RemoveGrant, decode};
 use crate::cli::{GrantArgs, RevokeArgs};
 use crate::client::{Subject, segment};
 use crate::error::CliError;
@@ -24,7 +22,7 @@ pub fn grants_table(
         ("PERMISSIONS", Align::Left),
     ]);
     for g in grants {
-        let prefix = match g.prefix() {
+        let prefix = match g.prefix.as_str() {
             "" => "(all)".to_owned(),
             p => p.to_owned(),
         };
@@ -33,15 +31,10 @@ pub fn grants_table(
     table.render()
 }
 
-/// `{"bucket", "prefix"?}`; an empty prefix is left out, which the contract reads as the whole
-/// bucket.
-fn scope(target: &GrantTarget) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("bucket".into(), json!(target.bucket));
-    if !target.prefix.is_empty() {
-        body.insert("prefix".into(), json!(target.prefix));
-    }
-    body
+/// The `prefix` of a grant request: an empty prefix is left out, which the contract reads as
+/// the whole bucket.
+fn prefix(target: &GrantTarget) -> Option<String> {
+    (!target.prefix.is_empty()).then(|| target.prefix.clone())
 }
 
 fn where_(target: &GrantTarget) -> String {
@@ -54,16 +47,17 @@ fn where_(target: &GrantTarget) -> String {
 }
 
 pub fn grant(ctx: &Context, args: GrantArgs) -> Result<(), CliError> {
-    let mut body = scope(&args.target);
-    body.insert("read".into(), json!(args.read));
-    body.insert("write".into(), json!(args.write));
-    body.insert("delete".into(), json!(args.delete));
-    body.insert("owner".into(), json!(args.owner));
+    let body = api::body(&PutGrant {
+        bucket: args.target.bucket.clone(),
+        prefix: prefix(&args.target),
+        read: args.read,
+        write: args.write,
+        delete: args.delete,
+        owner: args.owner,
+    });
     let path = format!("/v1/keys/{}/grants", segment(&args.access_key_id));
     let subject = Subject::both(&args.access_key_id, &args.target.bucket);
-    let answer = ctx
-        .client
-        .post(&path, Some(&Value::Object(body)), &subject)?;
+    let answer = ctx.client.post(&path, Some(&body), &subject)?;
     let answer = ctx.client.expect_body(answer)?;
     let key: Key = decode(ctx.client.base(), &answer)?;
     let words: Vec<&str> = [
@@ -87,7 +81,10 @@ pub fn grant(ctx: &Context, args: GrantArgs) -> Result<(), CliError> {
 }
 
 pub fn revoke(ctx: &Context, args: RevokeArgs) -> Result<(), CliError> {
-    let body = Value::Object(scope(&args.target));
+    let body = api::body(&RemoveGrant {
+        bucket: args.target.bucket.clone(),
+        prefix: prefix(&args.target),
+    });
     let path = format!("/v1/keys/{}/grants", segment(&args.access_key_id));
     let subject = Subject::both(&args.access_key_id, &args.target.bucket);
     let answer = ctx.client.delete(&path, Some(&body), &subject)?;

@@ -1,16 +1,15 @@
 //! `coffer key create|list|info|disable|enable|delete`.
 
-use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::Context;
 use super::grant::grants_table;
-use crate::api::{Key, decode};
+use crate::api::{self, CreateKey, Key, Timestamp, decode};
 use crate::cli::KeyCommand;
 use crate::client::{Subject, segment};
 use crate::duration::format_duration;
 use crate::error::CliError;
-use crate::human::{format_timestamp, timestamp};
+use crate::human::format_timestamp;
 use crate::output::{self, Align, Table};
 
 pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<(), CliError> {
@@ -25,14 +24,14 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<(), CliError> {
 }
 
 fn create(ctx: &Context, name: &str, expires_in: Option<u64>) -> Result<(), CliError> {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(name));
-    if let Some(seconds) = expires_in {
-        body.insert("expires_in_seconds".into(), json!(seconds));
-    }
+    let body = api::body(&CreateKey {
+        name: name.to_owned(),
+        // The API takes i64 seconds; past that (2.9e11 years) saturate rather than wrap.
+        expires_in_seconds: expires_in.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+    });
     let answer = ctx
         .client
-        .post("/v1/keys", Some(&Value::Object(body)), &Subject::default())?;
+        .post("/v1/keys", Some(&body), &Subject::default())?;
     let answer = ctx.client.expect_body(answer)?;
     let key: Key = decode(ctx.client.base(), &answer)?;
     let secret = key.secret_access_key.clone().unwrap_or_default();
@@ -48,7 +47,7 @@ fn create(ctx: &Context, name: &str, expires_in: Option<u64>) -> Result<(), CliE
             ("access key id", key.access_key_id.clone()),
             ("secret access key", secret.clone()),
             ("name", key.name.clone()),
-            ("expires", expiry(&key.expires, expires_in)),
+            ("expires", expiry(key.expires.as_ref(), expires_in)),
         ])
     })?;
     // On stderr so that stdout stays the key alone for scripts, yet a person always sees it.
@@ -64,12 +63,20 @@ fn create(ctx: &Context, name: &str, expires_in: Option<u64>) -> Result<(), CliE
     Ok(())
 }
 
-fn expiry(expires: &Value, requested: Option<u64>) -> String {
+fn expiry(expires: Option<&Timestamp>, requested: Option<u64>) -> String {
     match (expires, requested) {
-        (Value::Null, None) => "never".to_owned(),
-        (Value::Null, Some(s)) => format!("in {}", format_duration(s)),
-        (v, Some(s)) => format!("{} (in {})", format_timestamp(v), format_duration(s)),
-        (v, None) => format_timestamp(v),
+        (None, None) => "never".to_owned(),
+        (None, Some(s)) => format!("in {}", format_duration(s)),
+        (v @ Some(_), Some(s)) => format!("{} (in {})", format_timestamp(v), format_duration(s)),
+        (v @ Some(_), None) => format_timestamp(v),
+    }
+}
+
+/// `never` for a key without expiry.
+fn expires(key: &Key) -> String {
+    match key.expires {
+        None => "never".to_owned(),
+        ref v => format_timestamp(v.as_ref()),
     }
 }
 
@@ -78,7 +85,7 @@ fn state(key: &Key) -> &'static str {
     if !key.enabled {
         return "disabled";
     }
-    match timestamp(&key.expires) {
+    match key.expires.as_ref().and_then(Timestamp::instant) {
         Some(t) if t <= OffsetDateTime::now_utc() => "expired",
         _ => "enabled",
     }
@@ -95,9 +102,9 @@ pub fn grants_summary(key: &Key) -> String {
     key.grants
         .iter()
         .map(|g| {
-            let bucket = g.bucket.as_deref().unwrap_or("?");
-            let sep = if g.prefix().is_empty() { "" } else { "/" };
-            format!("{bucket}{sep}{}:{}", g.prefix(), g.letters())
+            let bucket = if g.bucket.is_empty() { "?" } else { &g.bucket };
+            let sep = if g.prefix.is_empty() { "" } else { "/" };
+            format!("{bucket}{sep}{}:{}", g.prefix, g.letters())
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -108,14 +115,8 @@ pub fn describe(key: &Key) -> String {
     let mut text = output::fields(&[
         ("access key id", key.access_key_id.clone()),
         ("name", key.name.clone()),
-        ("created", format_timestamp(&key.created)),
-        (
-            "expires",
-            match key.expires {
-                Value::Null => "never".to_owned(),
-                ref v => format_timestamp(v),
-            },
-        ),
+        ("created", format_timestamp(key.created.as_ref())),
+        ("expires", expires(key)),
         ("state", state(key).to_owned()),
         (
             "admin",
@@ -136,7 +137,11 @@ pub fn describe(key: &Key) -> String {
         return text;
     }
     text.push_str(&grants_table("BUCKET", &key.grants, |g| {
-        g.bucket.clone().unwrap_or_else(|| "?".into())
+        if g.bucket.is_empty() {
+            "?".to_owned()
+        } else {
+            g.bucket.clone()
+        }
     }));
     text
 }
@@ -161,11 +166,8 @@ fn list(ctx: &Context) -> Result<(), CliError> {
             table.row(vec![
                 k.access_key_id.clone(),
                 k.name.clone(),
-                format_timestamp(&k.created),
-                match k.expires {
-                    Value::Null => "never".to_owned(),
-                    ref v => format_timestamp(v),
-                },
+                format_timestamp(k.created.as_ref()),
+                expires(k),
                 state(k).to_owned(),
                 grants_summary(k),
             ]);
@@ -209,6 +211,7 @@ fn delete(ctx: &Context, id: &str) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn key(v: Value) -> Key {
         serde_json::from_value(v).unwrap()

@@ -6,6 +6,7 @@ mod grant;
 mod key;
 mod share;
 mod status;
+mod workers;
 
 use crate::cli::{Cli, Command};
 use crate::client::AdminClient;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli, env: &Environment) -> Result<(), CliError> {
         Command::Revoke(args) => grant::revoke(&ctx, args),
         Command::Status => status::run(&ctx),
         Command::Share(args) => share::run(&ctx, args),
+        Command::Workers => workers::run(&ctx),
         Command::Completions { .. } => Ok(()),
     }
 }

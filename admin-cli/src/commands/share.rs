@@ -1,20 +1,18 @@
 //! `coffer share BUCKET/KEY --expires 1h --key AKID`: a presigned GET URL for curl.
 
-use serde_json::json;
-
 use super::Context;
-use crate::api::{Share, decode};
+use crate::api::{self, CreateShare, Share, decode};
 use crate::cli::ShareArgs;
 use crate::client::Subject;
 use crate::duration::format_duration;
 use crate::error::CliError;
 
 pub fn run(ctx: &Context, args: ShareArgs) -> Result<(), CliError> {
-    let body = json!({
-        "bucket": args.object.bucket,
-        "key": args.object.key,
-        "access_key_id": args.access_key_id,
-        "expires_in_seconds": args.expires,
+    let body = api::body(&CreateShare {
+        bucket: args.object.bucket.clone(),
+        key: args.object.key.clone(),
+        access_key_id: args.access_key_id.clone(),
+        expires_in_seconds: args.expires,
     });
     let subject = Subject::both(&args.access_key_id, &args.object.bucket);
     let answer = ctx.client.post("/v1/share", Some(&body), &subject)?;

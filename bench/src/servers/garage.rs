@@ -12,7 +12,7 @@ use tokio::process::Command;
 use super::{RunningServer, ServerError, ServerKind, free_port, spawn, wait_for_port};
 use crate::payload::Rng;
 use crate::s3_client::Endpoint;
-use crate::sigv4::Credentials;
+use coffer_server::sigv4::Credentials;
 
 pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
     let meta = dir.join("meta");
@@ -123,8 +123,8 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         endpoint: Arc::new(Endpoint {
             addr,
             creds: Credentials {
-                access_key,
-                secret_key,
+                access_key_id: access_key,
+                secret_access_key: secret_key,
                 region: "garage".into(),
             },
         }),

@@ -10,7 +10,7 @@ use tokio::process::Command;
 
 use super::{RunningServer, ServerError, ServerKind, free_port, spawn, wait_for_port};
 use crate::s3_client::Endpoint;
-use crate::sigv4::Credentials;
+use coffer_server::sigv4::Credentials;
 
 pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
     let port = free_port()?;
@@ -28,8 +28,8 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         endpoint: Arc::new(Endpoint {
             addr,
             creds: Credentials {
-                access_key: "motobenchkey".into(),
-                secret_key: "motobenchsecret".into(),
+                access_key_id: "motobenchkey".into(),
+                secret_access_key: "motobenchsecret".into(),
                 region: "us-east-1".into(),
             },
         }),

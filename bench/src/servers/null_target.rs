@@ -11,7 +11,7 @@ use tokio::process::Command;
 use super::{RunningServer, ServerError, ServerKind, spawn};
 use crate::null_server::LISTENING;
 use crate::s3_client::Endpoint;
-use crate::sigv4::Credentials;
+use coffer_server::sigv4::Credentials;
 
 pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
     let log = dir.join("null.log");
@@ -41,8 +41,8 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         endpoint: Arc::new(Endpoint {
             addr,
             creds: Credentials {
-                access_key: "null".into(),
-                secret_key: "null".into(),
+                access_key_id: "null".into(),
+                secret_access_key: "null".into(),
                 region: "us-east-1".into(),
             },
         }),

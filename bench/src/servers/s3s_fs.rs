@@ -10,7 +10,7 @@ use tokio::process::Command;
 
 use super::{RunningServer, ServerError, ServerKind, free_port, spawn, wait_for_port};
 use crate::s3_client::Endpoint;
-use crate::sigv4::Credentials;
+use coffer_server::sigv4::Credentials;
 
 const ACCESS_KEY: &str = "S3SFSBENCHACCESSKEY1";
 const SECRET_KEY: &str = "s3s-fs-bench-secret-key-0123456789abcdef";
@@ -36,8 +36,8 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         endpoint: Arc::new(Endpoint {
             addr,
             creds: Credentials {
-                access_key: ACCESS_KEY.into(),
-                secret_key: SECRET_KEY.into(),
+                access_key_id: ACCESS_KEY.into(),
+                secret_access_key: SECRET_KEY.into(),
                 region: "us-east-1".into(),
             },
         }),

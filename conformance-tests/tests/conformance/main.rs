@@ -9,4 +9,6 @@ mod duplicity;
 mod rclone;
 mod restic;
 mod s3cmd;
+mod shutdown;
 mod startup;
+mod workers;

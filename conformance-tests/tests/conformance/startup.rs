@@ -223,41 +223,13 @@ fn a_flat_config_file_of_before_sections_still_starts_with_a_deprecation_warning
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
 
-/// Declared settings whose consumers are not built yet are refused, not
-/// ignored; each case goes when its setting is wired.
+/// The store list is declared but the engine still builds its one local
+/// store itself: another list is refused, not ignored, until it is wired.
 #[test]
-fn settings_without_a_consumer_yet_are_refused_at_start() {
+fn a_store_list_other_than_the_data_dir_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_env = ("COFFER_DATA_DIR", data.to_str().unwrap());
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert, "c").unwrap();
-    std::fs::write(&key, "k").unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let cases: [(&[(&str, &str)], &str); 3] = [
-        (
-            &[
-                ("COFFER_ADMIN_TLS_CERT", cert.to_str().unwrap()),
-                ("COFFER_ADMIN_TLS_KEY", key.to_str().unwrap()),
-            ],
-            "plain HTTP only",
-        ),
-        (
-            &[("COFFER_HEADER_READ_TIMEOUT_SECS", "5")],
-            "header-read timeout",
-        ),
-        (
-            &[("COFFER_ADMIN_HEADER_READ_TIMEOUT_SECS", "5")],
-            "header-read timeout",
-        ),
-    ];
-    for (vars, needle) in cases {
-        let mut env = vec![data_env];
-        env.extend_from_slice(vars);
-        let out = cofferd(&["--listen", "127.0.0.1:0"], &env);
-        out.assert_failed();
-        assert!(out.stderr.contains(needle), "{out}");
-    }
     let file = dir.path().join("stores.toml");
     std::fs::write(
         &file,

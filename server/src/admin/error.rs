@@ -47,7 +47,8 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({"error": {"code": self.code, "message": self.message}})
+        serde_json::to_value(coffer_admin_api::ErrorBody::new(self.code, &self.message))
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 

@@ -1,14 +1,13 @@
 //! One function per admin API endpoint; each returns a status and JSON, or an
 //! [`ApiError`].
 
+use coffer_admin_api as api;
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::AdminState;
 use super::error::ApiError;
-use super::json::{
-    BucketJson, CreateBucket, CreateKey, GrantJson, KeyJson, PutGrant, RemoveGrant, Share,
-};
+use super::json;
 use super::presign::{MAX_EXPIRES_SECONDS, PresignRequest, presign_get};
 use crate::engine::access::{KeyAuth, Permission};
 use crate::engine::{BucketInfo, ListQuery};
@@ -16,10 +15,11 @@ use crate::engine::{BucketInfo, ListQuery};
 pub type Answer = Result<(StatusCode, Value), ApiError>;
 
 fn ok(v: impl serde::Serialize) -> Answer {
-    Ok((
-        StatusCode::OK,
-        serde_json::to_value(v).unwrap_or(Value::Null),
-    ))
+    answer(StatusCode::OK, v)
+}
+
+fn answer(status: StatusCode, v: impl serde::Serialize) -> Answer {
+    Ok((status, serde_json::to_value(v).unwrap_or(Value::Null)))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -47,13 +47,21 @@ fn usage(st: &AdminState, bucket: &str) -> Result<(u64, u64), ApiError> {
     }
 }
 
-fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<BucketJson, ApiError> {
+fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<api::Bucket, ApiError> {
     let (objects, bytes) = usage(st, &b.name)?;
-    Ok(BucketJson::new(b, objects, bytes))
+    Ok(json::bucket(b, objects, bytes))
 }
 
 pub fn health() -> Answer {
-    ok(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+    ok(api::Health {
+        status: "ok".to_owned(),
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+    })
+}
+
+/// Every worker's state, in start order (`workers::WorkerStatus`).
+pub fn workers(st: &AdminState) -> Answer {
+    ok(st.workers.status())
 }
 
 pub fn status(st: &AdminState) -> Answer {
@@ -70,18 +78,18 @@ pub fn status(st: &AdminState) -> Answer {
     } else {
         logical as f64 / stats.live_bytes as f64
     };
-    ok(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": st.started.elapsed().as_secs(),
-        "buckets": buckets.len(),
-        "objects": objects,
-        "versions": stats.versions,
-        "logical_bytes": logical,
-        "stored_bytes": stats.pack_bytes,
-        "dedup_ratio": dedup_ratio,
-        "packs": stats.packs,
-        "chunks": stats.chunks_referenced,
-    }))
+    ok(api::Status {
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        uptime_seconds: Some(st.started.elapsed().as_secs()),
+        buckets: Some(buckets.len() as u64),
+        objects: Some(objects),
+        versions: Some(stats.versions),
+        logical_bytes: Some(logical),
+        stored_bytes: Some(stats.pack_bytes),
+        dedup_ratio: Some(dedup_ratio),
+        packs: Some(stats.packs),
+        chunks: Some(stats.chunks_referenced),
+    })
 }
 
 pub fn list_buckets(st: &AdminState) -> Answer {
@@ -95,13 +103,10 @@ pub fn list_buckets(st: &AdminState) -> Answer {
 }
 
 pub fn create_bucket(st: &AdminState, body: &[u8]) -> Answer {
-    let req: CreateBucket = parse(body)?;
+    let req: api::CreateBucket = parse(body)?;
     st.engine.create_bucket(&req.name)?;
     let b = st.engine.bucket(&req.name)?;
-    Ok((
-        StatusCode::CREATED,
-        serde_json::to_value(BucketJson::new(&b, 0, 0)).unwrap_or(Value::Null),
-    ))
+    answer(StatusCode::CREATED, json::bucket(&b, 0, 0))
 }
 
 pub fn bucket(st: &AdminState, name: &str) -> Answer {
@@ -111,7 +116,7 @@ pub fn bucket(st: &AdminState, name: &str) -> Answer {
         st.engine
             .grants_on_bucket(name)?
             .iter()
-            .map(|(id, g)| GrantJson::new(g, Some(id.clone())))
+            .map(|(id, g)| json::grant(g, Some(id.clone())))
             .collect(),
     );
     ok(out)
@@ -127,31 +132,28 @@ pub fn list_keys(st: &AdminState) -> Answer {
         .engine
         .list_access_keys()?
         .iter()
-        .map(KeyJson::new)
+        .map(json::key)
         .collect::<Vec<_>>())
 }
 
 pub fn create_key(st: &AdminState, body: &[u8]) -> Answer {
-    let req: CreateKey = parse(body)?;
+    let req: api::CreateKey = parse(body)?;
     let expires = req.expires_in_seconds.map(time::Duration::seconds);
     let created = st.engine.create_access_key(&req.name, expires, false)?;
     tracing::info!(access_key_id = %created.info.access_key_id, name = %req.name, "access key created");
-    let mut out = KeyJson::new(&created.info);
+    let mut out = json::key(&created.info);
     out.secret_access_key = Some(created.secret_access_key);
-    Ok((
-        StatusCode::CREATED,
-        serde_json::to_value(out).unwrap_or(Value::Null),
-    ))
+    answer(StatusCode::CREATED, out)
 }
 
 pub fn key(st: &AdminState, id: &str) -> Answer {
-    ok(KeyJson::new(&st.engine.access_key(id)?))
+    ok(json::key(&st.engine.access_key(id)?))
 }
 
 pub fn set_enabled(st: &AdminState, id: &str, enabled: bool) -> Answer {
     let k = st.engine.set_access_key_enabled(id, enabled)?;
     tracing::info!(access_key_id = %id, enabled, "access key state changed");
-    ok(KeyJson::new(&k))
+    ok(json::key(&k))
 }
 
 pub fn delete_key(st: &AdminState, id: &str) -> Answer {
@@ -161,22 +163,22 @@ pub fn delete_key(st: &AdminState, id: &str) -> Answer {
 }
 
 pub fn put_grant(st: &AdminState, id: &str, body: &[u8]) -> Answer {
-    let req: PutGrant = parse(body)?;
-    let k = st.engine.put_grant(id, &req.grant())?;
+    let req: api::PutGrant = parse(body)?;
+    let k = st.engine.put_grant(id, &json::grant_of(&req))?;
     tracing::info!(access_key_id = %id, bucket = %req.bucket, "grant set");
-    ok(KeyJson::new(&k))
+    ok(json::key(&k))
 }
 
 pub fn remove_grant(st: &AdminState, id: &str, body: &[u8]) -> Answer {
-    let req: RemoveGrant = parse(body)?;
+    let req: api::RemoveGrant = parse(body)?;
     let prefix = req.prefix.unwrap_or_default();
     let k = st.engine.remove_grant(id, &req.bucket, &prefix)?;
     tracing::info!(access_key_id = %id, bucket = %req.bucket, "grant revoked");
-    ok(KeyJson::new(&k))
+    ok(json::key(&k))
 }
 
 pub fn share(st: &AdminState, body: &[u8]) -> Answer {
-    let req: Share = parse(body)?;
+    let req: api::CreateShare = parse(body)?;
     if req.expires_in_seconds == 0 || req.expires_in_seconds > MAX_EXPIRES_SECONDS {
         return Err(ApiError::invalid(format!(
             "expires_in_seconds must be between 1 and {MAX_EXPIRES_SECONDS} (7 days, the SigV4 limit)"
@@ -225,6 +227,10 @@ pub fn share(st: &AdminState, body: &[u8]) -> Answer {
         // s3s checks presigned URLs against the wall clock, not the engine's.
         now: time::OffsetDateTime::now_utc(),
         expires_seconds: req.expires_in_seconds,
-    });
-    ok(json!({"url": url}))
+    })
+    .map_err(|e| {
+        tracing::error!(error = %e, "admin API: presigning a share URL failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string())
+    })?;
+    ok(api::Share { url })
 }

@@ -1,5 +1,6 @@
-//! The admin API: JSON over plain HTTP on its own listener (loopback by
-//! default), every path but `GET /v1/health` behind the admin token. The
+//! The admin API: JSON over HTTP (TLS when configured) on its own listener
+//! (loopback by default; `crate::http` serves it), every path but
+//! `GET /v1/health` behind the admin token. The
 //! contract is /work/notes/admin_api.md; the `coffer` CLI speaks it.
 
 pub mod error;
@@ -9,7 +10,9 @@ pub mod presign;
 pub mod token;
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,11 +20,9 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
 
 use crate::engine::Engine;
+use crate::workers::Workers;
 use error::ApiError;
 use handlers::Answer;
 use token::AdminToken;
@@ -38,56 +39,34 @@ pub struct AdminState {
     pub s3_url: String,
     pub region: String,
     pub started: Instant,
+    /// The runner's view of the background workers.
+    pub workers: Workers,
 }
 
-/// The bound admin listener.
-#[derive(Debug)]
-pub struct AdminListener {
-    listener: TcpListener,
-    addr: SocketAddr,
+/// The admin API for one connection (served by `http::HttpListener`).
+#[derive(Debug, Clone)]
+pub struct AdminService {
+    state: Arc<AdminState>,
+    peer: SocketAddr,
 }
 
-impl AdminListener {
-    pub async fn bind(addr: &str) -> std::io::Result<AdminListener> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        Ok(AdminListener { listener, addr })
+/// What [`crate::http::HttpListener::serve`] takes for the admin listener.
+pub fn service(state: Arc<AdminState>) -> impl Fn(SocketAddr) -> AdminService {
+    move |peer| AdminService {
+        state: Arc::clone(&state),
+        peer,
     }
+}
 
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
+impl hyper::service::Service<Request<Incoming>> for AdminService {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
-    /// Serves until `shutdown` completes; connections in flight are dropped
-    /// with the task (admin requests are short and idempotent to retry).
-    pub async fn serve(self, state: Arc<AdminState>, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => return,
-                accepted = self.listener.accept() => {
-                    let (io, peer) = match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "admin API: accept failed");
-                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    };
-                    let st = Arc::clone(&state);
-                    tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| {
-                            let st = Arc::clone(&st);
-                            async move { Ok::<_, Infallible>(handle(&st, req).await) }
-                        });
-                        let builder = auto::Builder::new(TokioExecutor::new());
-                        if let Err(e) = builder.serve_connection(TokioIo::new(io), svc).await {
-                            tracing::debug!(%peer, error = %e, "admin API connection ended");
-                        }
-                    });
-                }
-            }
-        }
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let st = Arc::clone(&self.state);
+        let peer = self.peer;
+        Box::pin(async move { Ok(handle(&st, peer, req).await) })
     }
 }
 
@@ -135,7 +114,11 @@ fn decode_segment(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn handle(st: &AdminState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    st: &AdminState,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let answer = route(st, req).await;
@@ -143,7 +126,7 @@ async fn handle(st: &AdminState, req: Request<Incoming>) -> Response<Full<Bytes>
         Ok(ok) => ok,
         Err(e) => (e.status, e.body()),
     };
-    tracing::info!(target: "coffer::admin", %method, %path, status = status.as_u16(), "admin request");
+    tracing::info!(target: "coffer::admin", %peer, %method, %path, status = status.as_u16(), "admin request");
     respond(status, &body)
 }
 
@@ -192,9 +175,10 @@ fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Ans
         (&M::POST, ["v1", "keys", id, "grants"]) => handlers::put_grant(st, id, body),
         (&M::DELETE, ["v1", "keys", id, "grants"]) => handlers::remove_grant(st, id, body),
         (&M::POST, ["v1", "share"]) => handlers::share(st, body),
+        (&M::GET, ["v1", "workers"]) => handlers::workers(st),
         (
             _,
-            ["v1", "status" | "buckets" | "keys" | "share"]
+            ["v1", "status" | "buckets" | "keys" | "share" | "workers"]
             | ["v1", "buckets" | "keys", _]
             | ["v1", "keys", _, "enable" | "disable" | "grants"],
         ) => Err(ApiError::method_not_allowed()),

@@ -1,13 +1,14 @@
 //! The engine's clock. Everything time-based (last-modified, lifecycle,
 //! retention) reads it, so tests can run time faster with a speed-up instead
-//! of sleeping.
+//! of sleeping. Workers wait on it too (`workers::runner`), so their
+//! intervals shrink with the same speed-up.
 
 use std::time::Instant;
 
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone)]
-pub(crate) struct Clock {
+pub struct Clock {
     wall_at_start: OffsetDateTime,
     started: Instant,
     speedup: f64,
@@ -35,6 +36,17 @@ impl Clock {
             .checked_add(d)
             .unwrap_or(self.wall_at_start)
     }
+
+    /// How long `engine` of engine time lasts in real time.
+    pub fn real_duration(&self, engine: std::time::Duration) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(engine.as_secs_f64() / self.speedup)
+            .unwrap_or(std::time::Duration::MAX)
+    }
+
+    /// Sleeps for `engine` of engine time.
+    pub async fn sleep(&self, engine: std::time::Duration) {
+        tokio::time::sleep(self.real_duration(engine)).await;
+    }
 }
 
 #[cfg(test)]
@@ -46,5 +58,15 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         let elapsed = c.now() - t0;
         assert!(elapsed >= time::Duration::minutes(20), "{elapsed}");
+    }
+
+    #[test]
+    fn real_duration_divides_by_the_speedup() {
+        let c = super::Clock::new(1000.0);
+        let real = c.real_duration(std::time::Duration::from_secs(10));
+        assert_eq!(real, std::time::Duration::from_millis(10));
+        let normal = super::Clock::new(1.0);
+        let same = normal.real_duration(std::time::Duration::from_secs(3));
+        assert_eq!(same, std::time::Duration::from_secs(3));
     }
 }

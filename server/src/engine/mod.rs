@@ -9,7 +9,7 @@
 
 pub mod access;
 mod bucket_name;
-mod clock;
+pub mod clock;
 mod digests;
 pub mod error;
 mod ingest;
@@ -30,7 +30,7 @@ use coffer_repo::{Keys, RepoConfig};
 use tokio::sync::Semaphore;
 
 use crate::backend::{Backend, LocalBackend};
-use clock::Clock;
+pub use clock::Clock;
 use meta::buckets;
 use meta::codec::micros;
 
@@ -129,14 +129,25 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| EngineError::Internal(format!("blocking task failed: {e}")))?
 }
 
+/// An opened engine whose background work has not started yet: the app
+/// root hands `workers` to its runner (nothing in the engine spawns tasks).
+#[derive(Debug)]
+pub struct OpenedEngine {
+    pub engine: Engine,
+    /// `Some` only when this open created the repository.
+    pub init: Option<InitReport>,
+    /// What must run for the engine to work (the shared-pack writer).
+    pub workers: Vec<crate::workers::Spec>,
+}
+
 impl Engine {
-    /// Like [`Engine::open`], with a chosen pack backend (default: the local
-    /// directory `<data>/packs`) and tuning.
-    pub async fn open_with(
+    /// Like [`Engine::open_with`], but returns the engine's workers instead of
+    /// running them: the caller starts them on its [`crate::workers::Runner`].
+    pub async fn open_parts(
         opts: EngineOptions,
         backend: Option<Arc<dyn Backend>>,
         tuning: EngineTuning,
-    ) -> EngineResult<(Engine, Option<InitReport>)> {
+    ) -> EngineResult<OpenedEngine> {
         let o = opts.clone();
         let opened = blocking(move || init::open_dir(&o.data_dir, o.chunker, o.zstd_level)).await?;
         let backend: Arc<dyn Backend> = match backend {
@@ -150,13 +161,14 @@ impl Engine {
         } else {
             opts.seal_threads
         };
+        let (shared_packs, shared_pack_writer) = shared_packs::SharedPacks::new(
+            backend.clone(),
+            opened.keys.clone(),
+            tuning.pack_target,
+        );
         let inner = Arc::new(Inner {
             meta: opened.meta,
-            shared_packs: shared_packs::SharedPacks::start(
-                backend.clone(),
-                opened.keys.clone(),
-                tuning.pack_target,
-            ),
+            shared_packs,
             small_body_budget: Arc::new(Semaphore::new(tuning.small_body_budget as usize)),
             keys: opened.keys,
             config: opened.config,
@@ -188,12 +200,37 @@ impl Engine {
             root_secret_key,
         });
         let _ = opened.created;
-        Ok((engine, report))
+        Ok(OpenedEngine {
+            engine,
+            init: report,
+            workers: vec![shared_pack_writer],
+        })
+    }
+
+    /// Like [`Engine::open`], with a chosen pack backend (default: the local
+    /// directory `<data>/packs`) and tuning. For tests and the bench, which
+    /// have no app root: the engine's workers run on a runner of their own
+    /// that ends with the engine (their queues close when it is dropped).
+    pub async fn open_with(
+        opts: EngineOptions,
+        backend: Option<Arc<dyn Backend>>,
+        tuning: EngineTuning,
+    ) -> EngineResult<(Engine, Option<InitReport>)> {
+        let opened = Self::open_parts(opts, backend, tuning).await?;
+        let mut runner = crate::workers::Runner::new(opened.engine.clock());
+        for spec in opened.workers {
+            runner
+                .start(spec)
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+        }
+        runner.detach();
+        Ok((opened.engine, opened.init))
     }
 
     /// Opens the repository in `opts.data_dir`, creating it on first start
     /// (repo config, master key file 0600, metadata store, root access key).
     /// Returns `Some(InitReport)` only when it created a new repository.
+    /// Its workers run detached, as with [`Engine::open_with`].
     pub async fn open(opts: EngineOptions) -> EngineResult<(Engine, Option<InitReport>)> {
         Self::open_with(opts, None, EngineTuning::default()).await
     }
@@ -215,6 +252,11 @@ impl Engine {
     /// The engine's clock (see DESIGN.md, "Time").
     pub fn now(&self) -> time::OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// The clock itself, for waiting in engine time (the workers' runner).
+    pub fn clock(&self) -> Clock {
+        self.inner.clock.clone()
     }
 
     // ---- buckets

@@ -12,16 +12,21 @@
 //! A shared pack is never deleted by one of its writers: when a writer's
 //! metadata commit fails, its chunks stay behind as dead bytes, which the
 //! pack's live-byte count already leaves out (gc reclaims them).
+//!
+//! A failed pack write is answered to the batch's writers, not to the runner:
+//! the step itself succeeds, since the next batch may well be written.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use coffer_repo::{ChunkId, ChunkKind, Keys, PackBuilder, SealedChunk};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::backend::{Backend, BackendError};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::NewPack;
+use crate::workers::{Ready, Schedule, Spec, Step, Worker, WorkerError};
 
 /// Bodies waiting for a writer before senders wait too.
 const QUEUE: usize = 1024;
@@ -32,7 +37,9 @@ struct Request {
     reply: oneshot::Sender<EngineResult<NewPack>>,
 }
 
-/// Handle to the shared-pack writer; it stops once every handle is dropped.
+/// Handle to the shared-pack queue. The writer that empties it is a worker
+/// ([`SharedPackWriter`], run by `workers::Runner`); it ends once every
+/// handle is dropped.
 pub(crate) struct SharedPacks {
     tx: mpsc::Sender<Request>,
 }
@@ -43,9 +50,14 @@ impl std::fmt::Debug for SharedPacks {
     }
 }
 
+/// The queue's receiving end, shared by every instance of the writer: a
+/// writer rebuilt after a panic finds the bodies still waiting there.
+type Queue = Arc<Mutex<mpsc::Receiver<Request>>>;
+
 impl SharedPacks {
-    /// Starts the writer on the current tokio runtime. A batch is closed
-    /// once it holds `max_bytes` (the pack target size).
+    /// The queue and the spec of its writer; nothing runs until the spec is
+    /// started on a runner. A batch is closed once it holds `max_bytes` (the
+    /// pack target size).
     ///
     /// One writer, not several: while it waits for a pack's fsync the next
     /// bodies queue up and all go into the following pack. With a second
@@ -53,10 +65,21 @@ impl SharedPacks {
     /// bodies and PUTs per second dropped (about 3,600 against 4,800, from
     /// runs of different lengths): file creation in the pack directory, not
     /// the fsync, was the cost.
-    pub fn start(backend: Arc<dyn Backend>, keys: Keys, max_bytes: u64) -> Self {
+    pub fn new(backend: Arc<dyn Backend>, keys: Keys, max_bytes: u64) -> (Self, Spec) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(rx, backend, keys, max_bytes));
-        SharedPacks { tx }
+        let queue: Queue = Arc::new(Mutex::new(rx));
+        let spec = Spec::new(SCHEDULE, move || {
+            Box::new(SharedPackWriter {
+                queue: Arc::clone(&queue),
+                backend: Arc::clone(&backend),
+                keys: keys.clone(),
+                max_bytes,
+                first: None,
+                packs: 0,
+                bodies: 0,
+            })
+        });
+        (SharedPacks { tx }, spec)
     }
 
     /// Stores `chunks` (in order) in the next shared pack and returns it once
@@ -77,26 +100,76 @@ impl SharedPacks {
     }
 }
 
-async fn writer(
-    mut rx: mpsc::Receiver<Request>,
+/// Writers wait in the queue while this one backs off, so its retries are quick.
+const SCHEDULE: Schedule = Schedule {
+    idle_interval: Duration::ZERO,
+    backoff_min: Duration::from_millis(100),
+    backoff_max: Duration::from_secs(5),
+};
+
+/// The worker that writes shared packs; one step writes one batch.
+pub(crate) struct SharedPackWriter {
+    queue: Queue,
     backend: Arc<dyn Backend>,
     keys: Keys,
     max_bytes: u64,
-) {
-    while let Some(first) = rx.recv().await {
+    /// The body [`Worker::ready`] took off the queue, for the next step.
+    first: Option<Request>,
+    packs: u64,
+    bodies: u64,
+}
+
+#[async_trait::async_trait]
+impl Worker for SharedPackWriter {
+    fn name(&self) -> &'static str {
+        "shared-pack-writer"
+    }
+
+    async fn ready(&mut self) -> Ready {
+        if self.first.is_some() {
+            return Ready::Work;
+        }
+        // Both the lock and `recv` are cancel-safe: a stop while waiting loses nothing.
+        let mut rx = self.queue.lock().await;
+        match rx.recv().await {
+            Some(r) => {
+                self.first = Some(r);
+                Ready::Work
+            }
+            None => Ready::Finished,
+        }
+    }
+
+    async fn step(&mut self) -> Result<Step, WorkerError> {
+        let Some(first) = self.first.take() else {
+            return Ok(Step::Worked);
+        };
         // Everything queued while the previous pack was being written.
         let mut bytes = first.bytes;
         let mut batch = vec![first];
-        while bytes < max_bytes {
-            match rx.try_recv() {
-                Ok(r) => {
-                    bytes += r.bytes;
-                    batch.push(r);
+        {
+            let mut rx = self.queue.lock().await;
+            while bytes < self.max_bytes {
+                match rx.try_recv() {
+                    Ok(r) => {
+                        bytes += r.bytes;
+                        batch.push(r);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
         }
-        write_batch(backend.as_ref(), &keys, batch).await;
+        self.packs += 1;
+        self.bodies += batch.len() as u64;
+        write_batch(self.backend.as_ref(), &self.keys, batch).await;
+        Ok(Step::Worked)
+    }
+
+    fn progress(&self) -> Option<String> {
+        Some(format!(
+            "{} bodies in {} packs (this instance)",
+            self.bodies, self.packs
+        ))
     }
 }
 

@@ -1,0 +1,42 @@
+//! `GET /v1/health` and `GET /v1/status`.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/health`, the one endpoint that needs no token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// `GET /v1/status`. cofferd sends every counter; each is optional so that an
+/// older or newer server's answer still prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub uptime_seconds: Option<u64>,
+    #[serde(default)]
+    pub buckets: Option<u64>,
+    /// Current (latest, not deleted) objects over all buckets.
+    #[serde(default)]
+    pub objects: Option<u64>,
+    /// Every stored version, delete markers included.
+    #[serde(default)]
+    pub versions: Option<u64>,
+    /// The bytes of the current objects as uploaded.
+    #[serde(default)]
+    pub logical_bytes: Option<u64>,
+    /// The bytes of the packs on storage.
+    #[serde(default)]
+    pub stored_bytes: Option<u64>,
+    #[serde(default)]
+    pub dedup_ratio: Option<f64>,
+    #[serde(default)]
+    pub packs: Option<u64>,
+    #[serde(default)]
+    pub chunks: Option<u64>,
+}
