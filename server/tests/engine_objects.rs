@@ -189,6 +189,7 @@ async fn large_streamed_round_trip_with_metadata_and_checksums() {
             ChecksumAlgorithm::Crc64Nvme,
         ],
         expected_size: Some(data.len() as u64),
+        ..PutOptions::default()
     };
     let seen = std::sync::Arc::new(std::sync::Mutex::new(None::<Digests>));
     let seen2 = seen.clone();

@@ -1,30 +1,20 @@
 //! Access keys and grants: who may sign requests, and what each key may do.
 //!
-//! Keys live in the `access_keys` table (the root key's v1 record is read as
-//! an admin key; keys made here are written as v2 records with name, expiry
-//! and the admin flag). Secrets are sealed under the metadata key with the key
-//! id bound as associated data, so they are never at rest in plaintext and a
-//! sealed secret cannot be moved to another id. Grants live in their own table
-//! keyed `id 00 bucket 00 prefix`, so one key's grants are a range scan.
+//! Keys and grants are stored by `meta::access_keys` (the root key's v1
+//! record reads as an admin key). Secrets are sealed under the metadata key
+//! with the key id bound as associated data, so they are never at rest in
+//! plaintext and a sealed secret cannot be moved to another id.
 
 use rand::Rng;
 use rand::distributions::{Alphanumeric, Uniform};
 use rand::rngs::OsRng;
-use redb::{ReadableTable, TableDefinition};
 use time::OffsetDateTime;
 
 use super::Engine;
 use super::error::EngineError;
 use super::init::secret_context;
-use super::meta::codec::{Reader, Writer};
-use super::meta::records::{AccessKeyRecord, micros, time_from_micros};
-use super::meta::{ACCESS_KEYS, MetaContext};
-
-/// `id 00 bucket 00 prefix` → permissions (version byte + flags).
-const GRANTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
-    TableDefinition::new("access_grants");
-
-type GrantsTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+use super::meta::access_keys::{self, KeyRecord};
+use super::meta::codec::{micros, time_from_micros};
 
 /// The bucket name that stands for every bucket in a grant.
 pub const ALL_BUCKETS: &str = "*";
@@ -86,24 +76,6 @@ impl Permissions {
     }
     pub fn any(&self) -> bool {
         self.read || self.write || self.delete || self.owner
-    }
-    fn encode(&self) -> Vec<u8> {
-        let flags = u8::from(self.read)
-            | (u8::from(self.write) << 1)
-            | (u8::from(self.delete) << 2)
-            | (u8::from(self.owner) << 3);
-        Writer::with_version(1).u8(flags).finish()
-    }
-    fn decode(b: &[u8]) -> Result<Self, EngineError> {
-        let mut r = Reader::new(b, "grant");
-        r.version(1)?;
-        let f = r.u8()?;
-        Ok(Permissions {
-            read: f & 1 != 0,
-            write: f & 2 != 0,
-            delete: f & 4 != 0,
-            owner: f & 8 != 0,
-        })
     }
 }
 
@@ -216,123 +188,16 @@ impl KeyAccess {
     }
 }
 
-/// The stored form of a key. Version 1 (written by the first start) holds
-/// only `enabled`, `created` and the secret, and only ever the root key.
-struct KeyRecord {
-    enabled: bool,
-    created_us: i64,
-    sealed_secret: Vec<u8>,
-    name: String,
-    expires_us: Option<i64>,
-    is_admin: bool,
-}
-
-impl KeyRecord {
-    fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_version(2);
-        w.u8(u8::from(self.enabled))
-            .i64(self.created_us)
-            .bytes(&self.sealed_secret)
-            .str(&self.name);
-        match self.expires_us {
-            None => w.u8(0),
-            Some(t) => w.u8(1).i64(t),
-        };
-        w.u8(u8::from(self.is_admin)).finish()
+fn key_info(rec: &KeyRecord, id: &str, grants: Vec<Grant>) -> AccessKeyInfo {
+    AccessKeyInfo {
+        access_key_id: id.to_owned(),
+        name: rec.name.clone(),
+        created: time_from_micros(rec.created_us),
+        expires: rec.expires_us.map(time_from_micros),
+        enabled: rec.enabled,
+        is_admin: rec.is_admin,
+        grants,
     }
-
-    fn decode(b: &[u8]) -> Result<Self, EngineError> {
-        if b.first() == Some(&1) {
-            let v1 = AccessKeyRecord::decode(b)?;
-            return Ok(KeyRecord {
-                enabled: v1.enabled,
-                created_us: v1.created_us,
-                sealed_secret: v1.sealed_secret,
-                name: "root".into(),
-                expires_us: None,
-                is_admin: true,
-            });
-        }
-        let mut r = Reader::new(b, "access key");
-        let version = r.version(2)?;
-        let enabled = r.u8()? != 0;
-        let created_us = r.i64()?;
-        let sealed_secret = r.bytes()?.to_vec();
-        match version {
-            2 => {
-                let name = r.str()?;
-                let expires_us = match r.u8()? {
-                    0 => None,
-                    _ => Some(r.i64()?),
-                };
-                let is_admin = r.u8()? != 0;
-                Ok(KeyRecord {
-                    enabled,
-                    created_us,
-                    sealed_secret,
-                    name,
-                    expires_us,
-                    is_admin,
-                })
-            }
-            _ => Err(EngineError::Meta("corrupt access key record".into())),
-        }
-    }
-
-    fn info(&self, id: &str, grants: Vec<Grant>) -> AccessKeyInfo {
-        AccessKeyInfo {
-            access_key_id: id.to_owned(),
-            name: self.name.clone(),
-            created: time_from_micros(self.created_us),
-            expires: self.expires_us.map(time_from_micros),
-            enabled: self.enabled,
-            is_admin: self.is_admin,
-            grants,
-        }
-    }
-}
-
-fn grant_key(id: &str, bucket: &str, prefix: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(id.len() + bucket.len() + prefix.len() + 2);
-    k.extend_from_slice(id.as_bytes());
-    k.push(0);
-    k.extend_from_slice(bucket.as_bytes());
-    k.push(0);
-    k.extend_from_slice(prefix.as_bytes());
-    k
-}
-
-fn parse_grant_key(k: &[u8], v: &[u8]) -> Result<Grant, EngineError> {
-    let corrupt = || EngineError::Meta("corrupt grant key".into());
-    let mut parts = k.splitn(3, |b| *b == 0);
-    let _id = parts.next().ok_or_else(corrupt)?;
-    let bucket = parts.next().ok_or_else(corrupt)?;
-    let prefix = parts.next().ok_or_else(corrupt)?;
-    Ok(Grant {
-        bucket: String::from_utf8(bucket.to_vec()).map_err(|_| corrupt())?,
-        prefix: String::from_utf8(prefix.to_vec()).map_err(|_| corrupt())?,
-        permissions: Permissions::decode(v)?,
-    })
-}
-
-/// Grants of one key, from any table handle that can be range-scanned.
-fn grants_of(
-    t: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    id: &str,
-) -> Result<Vec<Grant>, EngineError> {
-    let mut start = id.as_bytes().to_vec();
-    start.push(0);
-    let mut end = id.as_bytes().to_vec();
-    end.push(1);
-    let mut out = Vec::new();
-    for item in t
-        .range::<&[u8]>(start.as_slice()..end.as_slice())
-        .ctx("scan grants")?
-    {
-        let (k, v) = item.ctx("scan grants")?;
-        out.push(parse_grant_key(k.value(), v.value())?);
-    }
-    Ok(out)
 }
 
 fn random_from(alphabet: &[u8], len: usize) -> String {
@@ -383,37 +248,20 @@ fn check_grant_scope(bucket: &str, prefix: &str) -> AccessResult<()> {
 }
 
 impl Engine {
-    fn open_grants_read(txn: &redb::ReadTransaction) -> Result<Option<GrantsTable>, EngineError> {
-        match txn.open_table(GRANTS) {
-            Ok(t) => Ok(Some(t)),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(EngineError::Meta(format!("open grants: {e}"))),
-        }
-    }
-
     fn read_key(&self, id: &str) -> AccessResult<(KeyRecord, Vec<Grant>)> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        let rec = match t.get(id).ctx("read access key")? {
-            Some(v) => KeyRecord::decode(v.value())?,
-            None => return Err(AccessError::NoSuchAccessKey(id.to_owned())),
-        };
-        let grants = match Self::open_grants_read(&txn)? {
-            Some(g) => grants_of(&g, id)?,
-            None => Vec::new(),
-        };
-        Ok((rec, grants))
+        let txn = self.inner.meta.read()?;
+        let rec = access_keys::get(&txn, id)?
+            .ok_or_else(|| AccessError::NoSuchAccessKey(id.to_owned()))?;
+        Ok((rec, access_keys::grants(&txn, id)?))
     }
 
     /// Looks a key up for signature verification: unknown, disabled, expired
     /// (by the engine clock) or active with its secret.
     pub fn authenticate(&self, id: &str) -> Result<KeyAuth, EngineError> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        let Some(v) = t.get(id).ctx("read access key")? else {
+        let txn = self.inner.meta.read()?;
+        let Some(rec) = access_keys::get(&txn, id)? else {
             return Ok(KeyAuth::Unknown);
         };
-        let rec = KeyRecord::decode(v.value())?;
         if !rec.enabled {
             return Ok(KeyAuth::Disabled);
         }
@@ -424,7 +272,7 @@ impl Engine {
             coffer_repo::open_metadata(&self.inner.keys, &secret_context(id), &rec.sealed_secret)?;
         String::from_utf8(plain)
             .map(|secret| KeyAuth::Active { secret })
-            .map_err(|_| EngineError::Meta("access key secret is not UTF-8".into()))
+            .map_err(|_| super::meta::error::corrupt("access key secret"))
     }
 
     /// The grants (and admin flag) authorisation checks a request against;
@@ -463,34 +311,30 @@ impl Engine {
             }
         };
         let secret = new_secret();
-        let txn = self.inner.db.begin_write().ctx("begin create key")?;
-        let id = {
-            let mut t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-            // 18 characters of 36 make a collision practically impossible;
-            // checking keeps an id from ever being reused for someone else.
-            let mut id = new_key_id();
-            while t.get(id.as_str()).ctx("read access key")?.is_some() {
-                id = new_key_id();
-            }
-            let sealed = coffer_repo::seal_metadata(
-                &self.inner.keys,
-                &secret_context(&id),
-                secret.as_bytes(),
-            )
-            .map_err(EngineError::from)?;
-            let rec = KeyRecord {
-                enabled: true,
-                created_us: micros(now),
-                sealed_secret: sealed,
-                name: name.to_owned(),
-                expires_us: expires.map(micros),
-                is_admin,
-            };
-            t.insert(id.as_str(), rec.encode().as_slice())
-                .ctx("insert access key")?;
-            id
-        };
-        txn.commit().ctx("commit create key")?;
+        let keys = &self.inner.keys;
+        let id = self
+            .inner
+            .meta
+            .write::<_, EngineError>("create access key", |txn| {
+                // 18 characters of 36 make a collision practically impossible;
+                // checking keeps an id from ever being reused for someone else.
+                let mut id = new_key_id();
+                while access_keys::get_rw(txn, &id)?.is_some() {
+                    id = new_key_id();
+                }
+                let sealed =
+                    coffer_repo::seal_metadata(keys, &secret_context(&id), secret.as_bytes())?;
+                let rec = KeyRecord {
+                    enabled: true,
+                    created_us: micros(now),
+                    sealed_secret: sealed,
+                    name: name.to_owned(),
+                    expires_us: expires.map(micros),
+                    is_admin,
+                };
+                access_keys::put(txn, &id, &rec)?;
+                Ok(id)
+            })?;
         let info = self.access_key(&id)?;
         Ok(NewAccessKey {
             info,
@@ -500,24 +344,15 @@ impl Engine {
 
     pub fn access_key(&self, id: &str) -> AccessResult<AccessKeyInfo> {
         let (rec, grants) = self.read_key(id)?;
-        Ok(rec.info(id, grants))
+        Ok(key_info(&rec, id, grants))
     }
 
     pub fn list_access_keys(&self) -> AccessResult<Vec<AccessKeyInfo>> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        let g = Self::open_grants_read(&txn)?;
-        let mut out = Vec::new();
-        for item in t.iter().ctx("scan access keys")? {
-            let (k, v) = item.ctx("scan access keys")?;
-            let id = k.value();
-            let grants = match &g {
-                Some(g) => grants_of(g, id)?,
-                None => Vec::new(),
-            };
-            out.push(KeyRecord::decode(v.value())?.info(id, grants));
-        }
-        Ok(out)
+        let txn = self.inner.meta.read()?;
+        Ok(access_keys::list(&txn)?
+            .into_iter()
+            .map(|(id, rec, grants)| key_info(&rec, &id, grants))
+            .collect())
     }
 
     /// Every grant on `bucket` (including `*` grants), with the key it belongs to.
@@ -536,59 +371,44 @@ impl Engine {
     }
 
     pub fn set_access_key_enabled(&self, id: &str, enabled: bool) -> AccessResult<AccessKeyInfo> {
-        let txn = self.inner.db.begin_write().ctx("begin enable key")?;
-        {
-            let mut t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-            let mut rec = match t.get(id).ctx("read access key")? {
-                Some(v) => KeyRecord::decode(v.value())?,
-                None => return Err(AccessError::NoSuchAccessKey(id.to_owned())),
-            };
-            rec.enabled = enabled;
-            t.insert(id, rec.encode().as_slice())
-                .ctx("write access key")?;
-        }
-        txn.commit().ctx("commit enable key")?;
+        self.inner
+            .meta
+            .write::<_, AccessError>("enable access key", |txn| {
+                let Some(mut rec) = access_keys::get_rw(txn, id)? else {
+                    return Err(AccessError::NoSuchAccessKey(id.to_owned()));
+                };
+                rec.enabled = enabled;
+                access_keys::put(txn, id, &rec)?;
+                Ok(())
+            })?;
         self.access_key(id)
     }
 
     /// Deletes a key and all its grants.
     pub fn delete_access_key(&self, id: &str) -> AccessResult<()> {
-        let txn = self.inner.db.begin_write().ctx("begin delete key")?;
+        if self
+            .inner
+            .meta
+            .write::<_, EngineError>("delete access key", |txn| access_keys::remove(txn, id))?
         {
-            let mut t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-            if t.remove(id).ctx("remove access key")?.is_none() {
-                return Err(AccessError::NoSuchAccessKey(id.to_owned()));
-            }
-            let mut g = txn.open_table(GRANTS).ctx("open grants")?;
-            let keys: Vec<Vec<u8>> = grants_of(&g, id)?
-                .iter()
-                .map(|gr| grant_key(id, &gr.bucket, &gr.prefix))
-                .collect();
-            for k in keys {
-                g.remove(k.as_slice()).ctx("remove grant")?;
-            }
+            Ok(())
+        } else {
+            Err(AccessError::NoSuchAccessKey(id.to_owned()))
         }
-        txn.commit().ctx("commit delete key")?;
-        Ok(())
     }
 
     /// Adds a grant, replacing one for the same bucket and prefix.
     pub fn put_grant(&self, id: &str, grant: &Grant) -> AccessResult<AccessKeyInfo> {
         check_grant_scope(&grant.bucket, &grant.prefix)?;
-        let txn = self.inner.db.begin_write().ctx("begin grant")?;
-        {
-            let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-            if t.get(id).ctx("read access key")?.is_none() {
-                return Err(AccessError::NoSuchAccessKey(id.to_owned()));
-            }
-            let mut g = txn.open_table(GRANTS).ctx("open grants")?;
-            g.insert(
-                grant_key(id, &grant.bucket, &grant.prefix).as_slice(),
-                grant.permissions.encode().as_slice(),
-            )
-            .ctx("write grant")?;
-        }
-        txn.commit().ctx("commit grant")?;
+        self.inner
+            .meta
+            .write::<_, AccessError>("put grant", |txn| {
+                if access_keys::get_rw(txn, id)?.is_none() {
+                    return Err(AccessError::NoSuchAccessKey(id.to_owned()));
+                }
+                access_keys::put_grant(txn, id, grant)?;
+                Ok(())
+            })?;
         self.access_key(id)
     }
 
@@ -599,21 +419,17 @@ impl Engine {
         bucket: &str,
         prefix: &str,
     ) -> AccessResult<AccessKeyInfo> {
-        let txn = self.inner.db.begin_write().ctx("begin revoke")?;
-        {
-            let t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-            if t.get(id).ctx("read access key")?.is_none() {
-                return Err(AccessError::NoSuchAccessKey(id.to_owned()));
-            }
-            let mut g = txn.open_table(GRANTS).ctx("open grants")?;
-            if g.remove(grant_key(id, bucket, prefix).as_slice())
-                .ctx("remove grant")?
-                .is_none()
-            {
-                return Err(AccessError::NoSuchGrant);
-            }
-        }
-        txn.commit().ctx("commit revoke")?;
+        self.inner
+            .meta
+            .write::<_, AccessError>("remove grant", |txn| {
+                if access_keys::get_rw(txn, id)?.is_none() {
+                    return Err(AccessError::NoSuchAccessKey(id.to_owned()));
+                }
+                if !access_keys::remove_grant(txn, id, bucket, prefix)? {
+                    return Err(AccessError::NoSuchGrant);
+                }
+                Ok(())
+            })?;
         self.access_key(id)
     }
 }
@@ -634,32 +450,6 @@ mod tests {
         let s = new_secret();
         assert_eq!(s.len(), 40);
         assert_ne!(s, new_secret());
-    }
-
-    #[test]
-    fn records_round_trip_and_v1_is_the_root_admin() {
-        let rec = KeyRecord {
-            enabled: false,
-            created_us: 7,
-            sealed_secret: vec![1, 2, 3],
-            name: "dev".into(),
-            expires_us: Some(99),
-            is_admin: false,
-        };
-        let back = KeyRecord::decode(&rec.encode()).unwrap();
-        assert_eq!(
-            (back.enabled, back.created_us, back.name.as_str()),
-            (false, 7, "dev")
-        );
-        assert_eq!(
-            (back.expires_us, back.is_admin, back.sealed_secret),
-            (Some(99), false, vec![1, 2, 3])
-        );
-        let v1 = Writer::with_version(1).u8(1).i64(5).bytes(&[9]).finish();
-        let root = KeyRecord::decode(&v1).unwrap();
-        assert!(root.is_admin && root.enabled && root.expires_us.is_none());
-        assert!(KeyRecord::decode(&[3, 0]).is_err());
-        assert!(KeyRecord::decode(&[]).is_err());
     }
 
     #[test]

@@ -49,8 +49,21 @@ pub enum EngineError {
     Body(#[source] std::io::Error),
     #[error("repository: {0}")]
     Repo(#[from] coffer_repo::Error),
-    #[error("metadata store: {0}")]
-    Meta(String),
+    /// The metadata store failed while doing `what`; `source` keeps the kind.
+    #[error("metadata store ({what}): {source}")]
+    Meta {
+        what: &'static str,
+        #[source]
+        source: crate::engine::meta::MetaError,
+    },
+    /// A conditional write (If-Match / If-None-Match) did not hold against
+    /// the version current at commit time (S3: 412).
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// A PUT stored some chunks by reference to index entries that were
+    /// dropped (by gc) before its commit. Soft: nothing was written.
+    #[error("{} deduplicated chunk(s) left the index before the commit", .0.len())]
+    DedupChunkGone(Vec<coffer_repo::ChunkId>),
     #[error("store: {0}")]
     Backend(#[from] crate::backend::StoreError),
     /// A request body that is well-formed XML but not a valid request (e.g.

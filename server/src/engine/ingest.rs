@@ -24,7 +24,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::backend::{ObjectId, ObjectKind, ObjectWriter};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::meta::{CHUNK_INDEX, MetaContext};
+use crate::engine::meta::chunks;
 use crate::engine::types::{BodyStream, ChecksumAlgorithm, Digests, Verifier};
 use crate::engine::{Inner, digests};
 
@@ -282,9 +282,7 @@ struct Processed {
 }
 
 fn is_indexed(inner: &Inner, id: &ChunkId) -> EngineResult<bool> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
-    let t = txn.open_table(CHUNK_INDEX).ctx("open chunk_index")?;
-    Ok(t.get(id.0.as_slice()).ctx("read chunk index")?.is_some())
+    Ok(chunks::index_entry(&inner.meta.read()?, id)?.is_some())
 }
 
 /// Chunks at most this long are sealed on the calling task: for a small

@@ -11,18 +11,19 @@ use bytes::Bytes;
 use coffer_repo::{KeyFile, Keys, MasterKey, RepoConfig};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use redb::ReadableTable;
 
 use crate::backend::{ObjectId, ObjectKind, Store};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::meta::records::{AccessKeyRecord, micros};
-use crate::engine::meta::{self, ACCESS_KEYS, ENGINE_META, META_ROOT_KEY, MetaContext};
+use crate::engine::meta::access_keys::{self, KeyRecord};
+use crate::engine::meta::codec::micros;
+use crate::engine::meta::{MetaStore, engine_meta};
 
 pub(crate) const MASTER_KEY_FILE: &str = "master.key";
 pub(crate) const REPO_CONFIG_FILE: &str = "repo.config";
 pub(crate) const META_FILE: &str = "meta.redb";
-/// Name of the store built from the data directory when the engine is given none.
-pub(crate) const DEFAULT_STORE: &str = "local";
+/// Name of the store built from the data directory when the engine is given none:
+/// the store that pack records written before stores had names refer to.
+pub(crate) use crate::engine::meta::DEFAULT_STORE;
 
 fn io(path: &Path, e: std::io::Error) -> EngineError {
     EngineError::Internal(format!("{}: {e}", path.display()))
@@ -62,7 +63,7 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> EngineResult<()> {
 pub(crate) struct Opened {
     pub keys: Keys,
     pub config: RepoConfig,
-    pub db: redb::Database,
+    pub meta: MetaStore,
     pub created: bool,
     pub master_key_file: PathBuf,
 }
@@ -206,12 +207,11 @@ pub(crate) async fn open_repo(
         let master = KeyFile::decode(&key_bytes, mode)?;
         let keys = Keys::derive(&master);
         drop(master);
-        let db = redb::Database::create(dir.join(META_FILE)).ctx("open meta.redb")?;
-        meta::create_tables(&db)?;
+        let meta = MetaStore::open(&dir.join(META_FILE))?;
         Ok(Opened {
             keys,
             config,
-            db,
+            meta,
             created,
             master_key_file: key_path,
         })
@@ -238,46 +238,40 @@ fn random_string(len: usize, upper: bool) -> String {
 
 /// Creates the root access key unless it exists. Returns `(id, secret)` when created.
 pub(crate) fn ensure_root_key(
-    db: &redb::Database,
+    meta: &MetaStore,
     keys: &Keys,
     access_key: Option<&str>,
     secret_key: Option<&str>,
     now: time::OffsetDateTime,
 ) -> EngineResult<Option<(String, String)>> {
-    let txn = db.begin_write().ctx("begin root key")?;
-    {
-        let m = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
-        if m.get(META_ROOT_KEY).ctx("read root key marker")?.is_some() {
+    meta.write("create root key", |txn| {
+        if engine_meta::root_key(txn)?.is_some() {
             return Ok(None);
         }
-    }
-    let id = match access_key {
-        Some(a) if !a.is_empty() => a.to_owned(),
-        _ => format!("CF{}", random_string(18, true)),
-    };
-    let secret = match secret_key {
-        Some(s) if !s.is_empty() => s.to_owned(),
-        _ => random_string(40, false),
-    };
-    if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(EngineError::InvalidArgument(
-            "root access key id must be printable ASCII, ≤ 128 chars".into(),
-        ));
-    }
-    let sealed = coffer_repo::seal_metadata(keys, &secret_context(&id), secret.as_bytes())?;
-    let rec = AccessKeyRecord {
-        enabled: true,
-        created_us: micros(now),
-        sealed_secret: sealed,
-    };
-    {
-        let mut t = txn.open_table(ACCESS_KEYS).ctx("open access_keys")?;
-        t.insert(id.as_str(), rec.encode().as_slice())
-            .ctx("insert root key")?;
-        let mut m = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
-        m.insert(META_ROOT_KEY, id.as_bytes())
-            .ctx("write root key marker")?;
-    }
-    txn.commit().ctx("commit root key")?;
-    Ok(Some((id, secret)))
+        let id = match access_key {
+            Some(a) if !a.is_empty() => a.to_owned(),
+            _ => format!("CF{}", random_string(18, true)),
+        };
+        let secret = match secret_key {
+            Some(s) if !s.is_empty() => s.to_owned(),
+            _ => random_string(40, false),
+        };
+        if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(EngineError::InvalidArgument(
+                "root access key id must be printable ASCII, ≤ 128 chars".into(),
+            ));
+        }
+        let sealed = coffer_repo::seal_metadata(keys, &secret_context(&id), secret.as_bytes())?;
+        let rec = KeyRecord {
+            enabled: true,
+            created_us: micros(now),
+            sealed_secret: sealed,
+            name: "root".into(),
+            expires_us: None,
+            is_admin: true,
+        };
+        access_keys::put(txn, &id, &rec)?;
+        engine_meta::set_root_key(txn, &id)?;
+        Ok(Some((id, secret)))
+    })
 }

@@ -1,6 +1,7 @@
 //! The engine: buckets, objects, versions and multipart uploads over the
-//! repository format (`coffer-repo`) and a store, with all metadata in one
-//! redb database. It knows nothing of HTTP; the S3 front maps requests onto it.
+//! repository format (`coffer-repo`) and a store, with all metadata in the
+//! MetaStore (`meta`, one redb database and its only write path). It knows
+//! nothing of HTTP; the S3 front maps requests onto it.
 //!
 //! Write order (DESIGN.md, "Metadata"): pack bytes durable in the store →
 //! one metadata transaction (index entries, refcounts, the new version) →
@@ -9,12 +10,10 @@
 pub mod access;
 mod bucket_name;
 pub mod clock;
-mod committer;
 mod digests;
 pub mod error;
 mod ingest;
 mod init;
-mod listing;
 pub(crate) mod meta;
 mod multipart;
 mod objects;
@@ -28,15 +27,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use coffer_repo::{Keys, RepoConfig};
-use redb::ReadableTable;
 use tokio::sync::Semaphore;
 
 use crate::backend::{LocalStore, Store};
 pub use clock::Clock;
-use meta::records::{BucketRecord, micros};
-use meta::{BUCKETS, MetaContext};
+use meta::buckets;
+use meta::codec::micros;
 
 pub use error::{EngineError, EngineResult};
+pub use meta::{Change, CommitHook, DEFAULT_STORE, HookTxn, MetaError};
 pub use stats::EngineStats;
 pub use types::*;
 
@@ -92,9 +91,8 @@ pub struct Engine {
 
 /// Shared state behind an [`Engine`].
 pub(crate) struct Inner {
-    pub db: Arc<redb::Database>,
-    /// Group commit of PUT-path metadata writes.
-    pub committer: committer::Committer,
+    /// The metadata store: every read snapshot and write transaction.
+    pub meta: meta::MetaStore,
     /// Group commit of small bodies' pack bytes.
     pub shared_packs: shared_packs::SharedPacks,
     /// Bytes of small bodies held in memory, engine-wide (`EngineTuning::small_body_budget`).
@@ -175,14 +173,12 @@ impl Engine {
         } else {
             opts.seal_threads
         };
-        let db = Arc::new(opened.db);
         let (shared_packs, shared_pack_writer) =
             shared_packs::SharedPacks::new(store.clone(), opened.keys.clone(), tuning.pack_target);
         let inner = Arc::new(Inner {
-            committer: committer::Committer::start(db.clone())?,
+            meta: opened.meta,
             shared_packs,
             small_body_budget: Arc::new(Semaphore::new(tuning.small_body_budget as usize)),
-            db,
             keys: opened.keys,
             config: opened.config,
             zstd_level: opts.zstd_level,
@@ -198,7 +194,7 @@ impl Engine {
         let root = blocking(move || {
             let now = e2.now();
             init::ensure_root_key(
-                &e2.inner.db,
+                &e2.inner.meta,
                 &e2.inner.keys,
                 ak.as_deref(),
                 sk.as_deref(),
@@ -278,90 +274,39 @@ impl Engine {
         if !bucket_name::is_valid(name) {
             return Err(EngineError::InvalidBucketName(name.to_owned()));
         }
-        let txn = self.inner.db.begin_write().ctx("begin create bucket")?;
-        {
-            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
-            if t.get(name).ctx("read bucket")?.is_some() {
-                return Err(EngineError::BucketAlreadyOwnedByYou(name.to_owned()));
-            }
-            let rec = BucketRecord {
-                created_us: micros(self.now()),
-                versioning: VersioningState::Unversioned,
-            };
-            t.insert(name, rec.encode().as_slice())
-                .ctx("insert bucket")?;
-        }
-        txn.commit().ctx("commit create bucket")
+        let now = micros(self.now());
+        self.inner
+            .meta
+            .write("create bucket", |txn| buckets::create(txn, name, now))
     }
 
     /// Fails with `BucketNotEmpty` while any version, delete marker or
     /// multipart upload remains.
     pub fn delete_bucket(&self, name: &str) -> EngineResult<()> {
-        let txn = self.inner.db.begin_write().ctx("begin delete bucket")?;
-        {
-            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
-            if t.get(name).ctx("read bucket")?.is_none() {
-                return Err(EngineError::NoSuchBucket(name.to_owned()));
-            }
-            let prefix = meta::keys::bucket_prefix(name);
-            for table in [meta::VERSIONS, meta::UPLOADS] {
-                let v = txn.open_table(table).ctx("open table")?;
-                let mut it = v.range::<&[u8]>(prefix.as_slice()..).ctx("scan bucket")?;
-                if let Some(first) = it.next() {
-                    let (k, _) = first.ctx("scan bucket")?;
-                    if k.value().starts_with(&prefix) {
-                        return Err(EngineError::BucketNotEmpty(name.to_owned()));
-                    }
-                }
-            }
-            t.remove(name).ctx("remove bucket")?;
-        }
-        txn.commit().ctx("commit delete bucket")
+        self.inner
+            .meta
+            .write("delete bucket", |txn| buckets::delete(txn, name))
     }
 
     pub fn bucket(&self, name: &str) -> EngineResult<BucketInfo> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-        let v = t
-            .get(name)
-            .ctx("read bucket")?
-            .ok_or_else(|| EngineError::NoSuchBucket(name.to_owned()))?;
-        Ok(BucketRecord::decode(v.value())?.info(name))
+        Ok(buckets::get(&self.inner.meta.read()?, name)?.info(name))
     }
 
     pub fn list_buckets(&self) -> EngineResult<Vec<BucketInfo>> {
-        let txn = self.inner.db.begin_read().ctx("begin read")?;
-        let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-        let mut out = Vec::new();
-        for item in t.iter().ctx("scan buckets")? {
-            let (k, v) = item.ctx("scan buckets")?;
-            out.push(BucketRecord::decode(v.value())?.info(k.value()));
-        }
-        Ok(out)
+        buckets::list(&self.inner.meta.read()?)
     }
 
     /// `Unversioned` cannot be set again once a bucket was versioned (as in S3).
     pub fn set_versioning(&self, bucket: &str, state: VersioningState) -> EngineResult<()> {
-        let txn = self.inner.db.begin_write().ctx("begin set versioning")?;
-        {
-            let mut t = txn.open_table(BUCKETS).ctx("open buckets")?;
-            let mut rec = match t.get(bucket).ctx("read bucket")? {
-                Some(v) => BucketRecord::decode(v.value())?,
-                None => return Err(EngineError::NoSuchBucket(bucket.to_owned())),
-            };
-            if state == VersioningState::Unversioned {
-                if rec.versioning == VersioningState::Unversioned {
-                    return Ok(());
-                }
-                return Err(EngineError::InvalidArgument(
-                    "versioning cannot be turned off, only suspended".into(),
-                ));
-            }
-            rec.versioning = state;
-            t.insert(bucket, rec.encode().as_slice())
-                .ctx("write bucket")?;
-        }
-        txn.commit().ctx("commit set versioning")
+        self.inner.meta.write("set versioning", |txn| {
+            buckets::set_versioning(txn, bucket, state)
+        })
+    }
+
+    /// Registers a hook told about every later metadata transaction: inside
+    /// it (to write in the same batch) and once it is durable.
+    pub fn add_commit_hook(&self, hook: Arc<dyn CommitHook>) {
+        self.inner.meta.add_hook(hook);
     }
 
     // ---- objects
@@ -436,12 +381,12 @@ impl Engine {
     }
 
     pub fn list_objects(&self, bucket: &str, query: &ListQuery) -> EngineResult<ListPage> {
-        listing::list_objects(&self.inner, bucket, query)
+        meta::listing::list_objects(&self.inner, bucket, query)
     }
     /// Versions carry `Some(version id)` even in never-versioned buckets
     /// (`null`), as ListObjectVersions shows them.
     pub fn list_versions(&self, bucket: &str, query: &VersionsQuery) -> EngineResult<VersionsPage> {
-        listing::list_versions(&self.inner, bucket, query)
+        meta::listing::list_versions(&self.inner, bucket, query)
     }
 
     // ---- multipart
@@ -498,7 +443,21 @@ impl Engine {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> EngineResult<ObjectInfo> {
-        multipart::complete(&self.inner, bucket, key, upload_id, parts).await
+        self.complete_multipart_if(bucket, key, upload_id, parts, &WritePrecondition::default())
+            .await
+    }
+    /// CompleteMultipartUpload with If-Match / If-None-Match, evaluated inside
+    /// the commit against the key's current version (`PreconditionFailed`,
+    /// or `NoSuchKey` for If-Match without a current object; the upload stays).
+    pub async fn complete_multipart_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        precondition: &WritePrecondition,
+    ) -> EngineResult<ObjectInfo> {
+        multipart::complete(&self.inner, bucket, key, upload_id, parts, precondition).await
     }
     pub fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> EngineResult<()> {
         multipart::abort(&self.inner, bucket, key, upload_id)
@@ -524,6 +483,6 @@ impl Engine {
         )
     }
     pub fn list_uploads(&self, bucket: &str, query: &UploadsQuery) -> EngineResult<UploadsPage> {
-        listing::list_uploads(&self.inner, bucket, query)
+        meta::listing::list_uploads(&self.inner, bucket, query)
     }
 }

@@ -5,27 +5,27 @@
 
 use std::sync::Arc;
 
-use coffer_repo::{ChunkRef, Manifest};
-use md5::Digest as _;
-use redb::{ReadableTable, WriteTransaction};
-
 use crate::engine::clock::Clock;
-use crate::engine::committer::JobResult;
 use crate::engine::digests::{checksum_of, combine_crcs};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
-use crate::engine::meta::keys::{part_key, upload_key};
-use crate::engine::meta::records::{PartRecord, UploadRecord, micros, time_from_micros};
-use crate::engine::meta::{self, ChunkBook, MetaContext, PARTS, UPLOADS};
-use crate::engine::objects::soft_if_missing;
+use crate::engine::meta::chunks::ChunkBook;
+use crate::engine::meta::codec::{micros, time_from_micros};
+use crate::engine::meta::committer::JobResult;
+use crate::engine::meta::engine_meta::next_seq;
+use crate::engine::meta::uploads::{self, PartRecord, UploadRecord};
+use crate::engine::meta::{Txn, versions};
 use crate::engine::objects::{
-    bucket_versioning_ro, bucket_versioning_rw, check_key, manifest_of, object_info, store_version,
+    bucket_versioning_ro, bucket_versioning_rw, check_key, check_precondition, manifest_of,
+    object_info, soft_if_missing,
 };
 use crate::engine::types::{
     BodyStream, ByteRange, ChecksumAlgorithm, CompletedPart, ObjectInfo, ObjectMeta, PartInfo,
-    PartsPage, PutOptions, UploadInfo, Verifier, VersioningState,
+    PartsPage, PutOptions, UploadInfo, Verifier, VersioningState, WritePrecondition,
 };
-use crate::engine::{Inner, blocking, read, version_id};
+use crate::engine::{Inner, read, version_id};
+use coffer_repo::{ChunkRef, Manifest};
+use md5::Digest as _;
 
 /// S3's part numbers.
 const MAX_PART_NUMBER: u32 = 10_000;
@@ -60,22 +60,6 @@ fn part_info(part_number: u32, rec: &PartRecord) -> PartInfo {
     }
 }
 
-fn get_upload<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    uploads: &T,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-) -> EngineResult<UploadRecord> {
-    if version_id::parse(upload_id).is_none() {
-        return Err(EngineError::NoSuchUpload);
-    }
-    let v = uploads
-        .get(upload_key(bucket, key, upload_id).as_slice())
-        .ctx("read upload")?
-        .ok_or(EngineError::NoSuchUpload)?;
-    UploadRecord::decode(v.value())
-}
-
 pub(crate) fn create(
     inner: &Inner,
     bucket: &str,
@@ -85,27 +69,18 @@ pub(crate) fn create(
 ) -> EngineResult<UploadInfo> {
     check_key(key)?;
     let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin create upload")?;
-    let info = {
-        bucket_versioning_rw(&txn, bucket)?;
-        let seq = meta::next_seq(&txn, now_us)?;
+    inner.meta.write("create upload", |txn| {
+        bucket_versioning_rw(txn, bucket)?;
+        let seq = next_seq(txn, now_us)?;
         let upload_id = version_id::format_upload(seq, version_id::random_part());
         let rec = UploadRecord {
             initiated_us: now_us,
             checksum_algorithm,
             meta,
         };
-        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        uploads
-            .insert(
-                upload_key(bucket, key, &upload_id).as_slice(),
-                rec.encode().as_slice(),
-            )
-            .ctx("insert upload")?;
-        upload_info(bucket, key, &upload_id, rec)
-    };
-    txn.commit().ctx("commit create upload")?;
-    Ok(info)
+        uploads::insert(txn, bucket, key, &upload_id, &rec)?;
+        Ok(upload_info(bucket, key, &upload_id, rec))
+    })
 }
 
 pub(crate) fn get(
@@ -114,46 +89,25 @@ pub(crate) fn get(
     key: &str,
     upload_id: &str,
 ) -> EngineResult<UploadInfo> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
-    let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
     Ok(upload_info(
         bucket,
         key,
         upload_id,
-        get_upload(&uploads, bucket, key, upload_id)?,
+        uploads::get(&txn, bucket, key, upload_id)?,
     ))
 }
 
 /// Drops every part of an upload (their chunk references included) and,
 /// except those in `keep`, their references.
 fn remove_parts(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     book: &mut ChunkBook<'_>,
     upload_id: &str,
     keep: &[u32],
 ) -> EngineResult<()> {
-    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
-    let start = part_key(upload_id, 0);
-    let end = part_key(upload_id, u32::MAX);
-    let mut doomed: Vec<(u32, PartRecord)> = Vec::new();
-    for item in parts
-        .range::<&[u8]>(start.as_slice()..=end.as_slice())
-        .ctx("scan parts")?
-    {
-        let (k, v) = item.ctx("scan parts")?;
-        let raw = k.value();
-        let n = raw
-            .get(upload_id.len()..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes);
-        let n = n.ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
-        doomed.push((n, PartRecord::decode(v.value())?));
-    }
-    for (n, rec) in doomed {
-        parts
-            .remove(part_key(upload_id, n).as_slice())
-            .ctx("remove part")?;
+    for (n, rec) in uploads::take_parts(txn, upload_id)? {
         if keep.contains(&n) {
             continue;
         }
@@ -167,7 +121,7 @@ fn remove_parts(
 /// Within a group transaction: the part's packs, references and record.
 #[allow(clippy::too_many_arguments)]
 fn apply_part(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
@@ -176,19 +130,14 @@ fn apply_part(
     manifest: Manifest,
     packs: &[NewPack],
 ) -> JobResult<PartInfo> {
-    let found = {
-        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        soft_if_missing(get_upload(&uploads, bucket, key, upload_id))?
-    };
+    let found = soft_if_missing(uploads::get_rw(txn, bucket, key, upload_id))?;
     if let Err(soft) = found {
         return Ok(Err(soft));
     }
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     for p in packs {
-        // HANDOFF(store→meta): record `p.store` in the pack's PackRecord once it has
-        // a `store` field (MetaStore branch): `add_pack(p.id, &p.store, p.size, …)`.
-        book.add_pack(p.id, p.size, &p.entries)?;
+        book.add_pack(p.id, p.size, &p.store, &p.entries)?;
     }
     for c in &manifest.chunks {
         book.incref(&c.id)?;
@@ -197,16 +146,7 @@ fn apply_part(
         mtime_us: now_us,
         manifest,
     };
-    let mut parts = txn.open_table(PARTS).ctx("open parts")?;
-    let k = part_key(upload_id, part_number);
-    let old = match parts
-        .insert(k.as_slice(), rec.encode().as_slice())
-        .ctx("insert part")?
-    {
-        Some(v) => Some(PartRecord::decode(v.value())?),
-        None => None,
-    };
-    if let Some(old) = old {
+    if let Some(old) = uploads::put_part(txn, upload_id, part_number, &rec)? {
         for c in &old.manifest.chunks {
             book.decref(&c.id)?;
         }
@@ -233,7 +173,7 @@ async fn commit_part(
         upload_id.to_owned(),
     );
     inner
-        .committer
+        .meta
         .submit(move |txn| apply_part(txn, &clock, &b, &k, &u, part_number, manifest, &packs))
         .await
 }
@@ -401,7 +341,7 @@ struct Assembled {
 }
 
 fn assemble(
-    parts_table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    txn: &Txn<'_>,
     upload_id: &str,
     upload: &UploadRecord,
     parts: &[CompletedPart],
@@ -419,13 +359,9 @@ fn assemble(
     }
     let mut records = Vec::with_capacity(parts.len());
     for p in parts {
-        let v = parts_table
-            .get(part_key(upload_id, p.part_number).as_slice())
-            .ctx("read part")?
-            .ok_or_else(|| {
-                EngineError::InvalidPart(format!("part {} was not uploaded", p.part_number))
-            })?;
-        let rec = PartRecord::decode(v.value())?;
+        let rec = uploads::part_rw(txn, upload_id, p.part_number)?.ok_or_else(|| {
+            EngineError::InvalidPart(format!("part {} was not uploaded", p.part_number))
+        })?;
         if !strip_etag(&p.etag).eq_ignore_ascii_case(&rec.manifest.etag) {
             return Err(EngineError::InvalidPart(format!(
                 "part {} has a different ETag",
@@ -442,8 +378,12 @@ fn assemble(
     }
     let mut md5 = md5::Md5::new();
     for (n, rec) in &records {
-        let raw = hex::decode(&rec.manifest.etag)
-            .map_err(|_| EngineError::Meta(format!("part {n} has a malformed stored ETag")))?;
+        let raw = hex::decode(&rec.manifest.etag).map_err(|_| {
+            crate::engine::meta::MetaError::Inconsistent(format!(
+                "part {n} has a malformed stored ETag"
+            ))
+            .at("complete upload")
+        })?;
         md5.update(&raw);
     }
     let etag = format!("{}-{}", hex::encode(md5.finalize()), records.len());
@@ -510,90 +450,98 @@ fn assemble(
     })
 }
 
+/// Within a group transaction: validates the upload and the chosen parts
+/// and checks the precondition (soft errors, nothing written), then writes
+/// the version and drops the upload.
+fn apply_complete(
+    txn: &Txn<'_>,
+    clock: &Clock,
+    min_part_size: u64,
+    target: (&str, &str, &str),
+    parts: &[CompletedPart],
+    precondition: &WritePrecondition,
+) -> JobResult<ObjectInfo> {
+    let (bucket, key, upload_id) = target;
+    let checked = (|| -> JobResult<_> {
+        let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
+            Ok(v) => v,
+            Err(soft) => return Ok(Err(soft)),
+        };
+        let upload = match soft_if_missing(uploads::get_rw(txn, bucket, key, upload_id))? {
+            Ok(u) => u,
+            Err(soft) => return Ok(Err(soft)),
+        };
+        // Invalid part lists are the client's error: soft.
+        let assembled = match assemble(txn, upload_id, &upload, parts, min_part_size) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(soft) = check_precondition(txn, bucket, key, precondition)? {
+            return Ok(Err(soft));
+        }
+        Ok(Ok((versioning, assembled)))
+    })()?;
+    let (versioning, assembled) = match checked {
+        Ok(v) => v,
+        Err(soft) => return Ok(Err(soft)),
+    };
+    let now_us = micros(clock.now());
+    let mut book = ChunkBook::open(txn, now_us)?;
+    // The chosen parts' references move to the version as they are.
+    let rec = versions::store(
+        txn,
+        &mut book,
+        bucket,
+        key,
+        versioning,
+        now_us,
+        Some(assembled.manifest),
+        false,
+    )?;
+    remove_parts(txn, &mut book, upload_id, &assembled.keep)?;
+    uploads::remove(txn, bucket, key, upload_id)?;
+    book.flush()?;
+    Ok(Ok(object_info(
+        bucket,
+        key,
+        &rec,
+        true,
+        versioning != VersioningState::Unversioned,
+    )))
+}
+
 pub(crate) async fn complete(
     inner: &Arc<Inner>,
     bucket: &str,
     key: &str,
     upload_id: &str,
     parts: &[CompletedPart],
+    precondition: &WritePrecondition,
 ) -> EngineResult<ObjectInfo> {
-    let (i2, b2, k2, u2, p2) = (
-        inner.clone(),
+    let (clock, min_part_size) = (inner.clock.clone(), inner.tuning.min_part_size);
+    let (b, k, u, p, pre) = (
         bucket.to_owned(),
         key.to_owned(),
         upload_id.to_owned(),
         parts.to_vec(),
+        precondition.clone(),
     );
-    blocking(move || {
-        let (inner, bucket, key, upload_id) = (&i2, b2.as_str(), k2.as_str(), u2.as_str());
-        let now_us = micros(inner.clock.now());
-        let txn = inner.db.begin_write().ctx("begin complete upload")?;
-        let info = {
-            let versioning = bucket_versioning_rw(&txn, bucket)?;
-            let upload = {
-                let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-                get_upload(&uploads, bucket, key, upload_id)?
-            };
-            let assembled = {
-                let parts_table = txn.open_table(PARTS).ctx("open parts")?;
-                assemble(
-                    &parts_table,
-                    upload_id,
-                    &upload,
-                    &p2,
-                    inner.tuning.min_part_size,
-                )?
-            };
-            let mut book = ChunkBook::open(&txn, now_us)?;
-            // The chosen parts' references move to the version as they are.
-            let rec = store_version(
-                &txn,
-                &mut book,
-                bucket,
-                key,
-                versioning,
-                now_us,
-                Some(assembled.manifest),
-                false,
-            )?;
-            remove_parts(&txn, &mut book, upload_id, &assembled.keep)?;
-            {
-                let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-                uploads
-                    .remove(upload_key(bucket, key, upload_id).as_slice())
-                    .ctx("remove upload")?;
-            }
-            book.flush()?;
-            object_info(
-                bucket,
-                key,
-                &rec,
-                true,
-                versioning != VersioningState::Unversioned,
-            )
-        };
-        txn.commit().ctx("commit complete upload")?;
-        Ok(info)
-    })
-    .await
+    inner
+        .meta
+        .submit(move |txn| apply_complete(txn, &clock, min_part_size, (&b, &k, &u), &p, &pre))
+        .await
 }
 
 pub(crate) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> EngineResult<()> {
     let now_us = micros(inner.clock.now());
-    let txn = inner.db.begin_write().ctx("begin abort upload")?;
-    {
-        bucket_versioning_rw(&txn, bucket)?;
-        let mut uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        get_upload(&uploads, bucket, key, upload_id)?;
-        uploads
-            .remove(upload_key(bucket, key, upload_id).as_slice())
-            .ctx("remove upload")?;
-        drop(uploads);
-        let mut book = ChunkBook::open(&txn, now_us)?;
-        remove_parts(&txn, &mut book, upload_id, &[])?;
-        book.flush()?;
-    }
-    txn.commit().ctx("commit abort upload")
+    inner.meta.write("abort upload", |txn| {
+        bucket_versioning_rw(txn, bucket)?;
+        uploads::get_rw(txn, bucket, key, upload_id)?;
+        uploads::remove(txn, bucket, key, upload_id)?;
+        let mut book = ChunkBook::open(txn, now_us)?;
+        remove_parts(txn, &mut book, upload_id, &[])?;
+        book.flush()
+    })
 }
 
 pub(crate) fn list_parts(
@@ -604,37 +552,18 @@ pub(crate) fn list_parts(
     marker: Option<u32>,
     max_parts: usize,
 ) -> EngineResult<PartsPage> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
-    {
-        let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
-        get_upload(&uploads, bucket, key, upload_id)?;
-    }
-    let parts = txn.open_table(PARTS).ctx("open parts")?;
+    uploads::get(&txn, bucket, key, upload_id)?;
     let first = marker.map_or(0, |m| m.saturating_add(1));
     let mut page = PartsPage::default();
     if max_parts == 0 || marker == Some(u32::MAX) {
         return Ok(page);
     }
-    let start = part_key(upload_id, first);
-    let end = part_key(upload_id, u32::MAX);
-    for item in parts
-        .range::<&[u8]>(start.as_slice()..=end.as_slice())
-        .ctx("scan parts")?
-    {
-        let (k, v) = item.ctx("scan parts")?;
-        let n = k
-            .value()
-            .get(upload_id.len()..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .ok_or_else(|| EngineError::Meta("corrupt part key".into()))?;
-        if page.parts.len() == max_parts {
-            page.is_truncated = true;
-            break;
-        }
-        page.parts
-            .push(part_info(n, &PartRecord::decode(v.value())?));
+    let (parts, more) = uploads::parts_from(&txn, upload_id, first, max_parts)?;
+    page.is_truncated = more;
+    for (n, rec) in parts {
+        page.parts.push(part_info(n, &rec));
         page.next_part_number_marker = Some(n);
     }
     Ok(page)

@@ -10,23 +10,20 @@
 
 use std::sync::Arc;
 
-use coffer_repo::Manifest;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-
+use crate::engine::Inner;
 use crate::engine::clock::Clock;
-use crate::engine::committer::JobResult;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::ingest::{self, NewPack};
-use crate::engine::meta::keys::{object_key, version_key, versions_prefix};
-use crate::engine::meta::records::{
-    BucketRecord, VersionRecord, decode_seq, encode_seq, micros, time_from_micros,
-};
-use crate::engine::meta::{self, BUCKETS, ChunkBook, LIVE, MetaContext, NULLS, VERSIONS};
+use crate::engine::meta::chunks::ChunkBook;
+use crate::engine::meta::codec::{micros, time_from_micros};
+use crate::engine::meta::committer::JobResult;
+use crate::engine::meta::versions::{self, VersionRecord};
+use crate::engine::meta::{ReadTxn, Txn, buckets};
 use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
-    VersioningState,
+    VersioningState, WritePrecondition,
 };
-use crate::engine::{Inner, version_id};
+use coffer_repo::Manifest;
 
 /// S3's limit on key length, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 1024;
@@ -107,115 +104,12 @@ pub(crate) fn object_info(
     }
 }
 
-pub(crate) fn bucket_versioning_ro(
-    txn: &ReadTransaction,
-    bucket: &str,
-) -> EngineResult<VersioningState> {
-    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-    let v = t
-        .get(bucket)
-        .ctx("read bucket")?
-        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
-    Ok(BucketRecord::decode(v.value())?.versioning)
+pub(crate) fn bucket_versioning_ro(txn: &ReadTxn, bucket: &str) -> EngineResult<VersioningState> {
+    Ok(buckets::get(txn, bucket)?.versioning)
 }
 
-pub(crate) fn bucket_versioning_rw(
-    txn: &WriteTransaction,
-    bucket: &str,
-) -> EngineResult<VersioningState> {
-    let t = txn.open_table(BUCKETS).ctx("open buckets")?;
-    let v = t
-        .get(bucket)
-        .ctx("read bucket")?
-        .ok_or_else(|| EngineError::NoSuchBucket(bucket.to_owned()))?;
-    Ok(BucketRecord::decode(v.value())?.versioning)
-}
-
-/// The newest version (or marker) of a key.
-fn latest<T: ReadableTable<&'static [u8], &'static [u8]>>(
-    versions: &T,
-    bucket: &str,
-    key: &str,
-) -> EngineResult<Option<VersionRecord>> {
-    let prefix = versions_prefix(bucket, key);
-    let mut it = versions
-        .range::<&[u8]>(prefix.as_slice()..)
-        .ctx("scan versions")?;
-    match it.next() {
-        Some(item) => {
-            let (k, v) = item.ctx("scan versions")?;
-            if k.value().starts_with(&prefix) {
-                Ok(Some(VersionRecord::decode(v.value())?))
-            } else {
-                Ok(None)
-            }
-        }
-        None => Ok(None),
-    }
-}
-
-/// A version id as a sequence number, if it names an existing version of the key.
-fn resolve_seq<V, N>(
-    versions: &V,
-    nulls: &N,
-    bucket: &str,
-    key: &str,
-    version: &VersionId,
-) -> EngineResult<Option<u64>>
-where
-    V: ReadableTable<&'static [u8], &'static [u8]>,
-    N: ReadableTable<&'static [u8], &'static [u8]>,
-{
-    match version {
-        VersionId::Null => match nulls
-            .get(object_key(bucket, key).as_slice())
-            .ctx("read null version")?
-        {
-            Some(v) => Ok(Some(decode_seq(v.value())?)),
-            None => Ok(None),
-        },
-        VersionId::Id(s) => {
-            let (seq, rand) = version_id::parse(s).ok_or_else(|| {
-                EngineError::InvalidArgument("invalid version id specified".into())
-            })?;
-            match versions
-                .get(version_key(bucket, key, seq).as_slice())
-                .ctx("read version")?
-            {
-                Some(v) => {
-                    let rec = VersionRecord::decode(v.value())?;
-                    Ok((!rec.null && rec.rand == rand).then_some(seq))
-                }
-                None => Ok(None),
-            }
-        }
-    }
-}
-
-/// Looks a version up: `(record, is_latest, bucket versioning)`.
-pub(crate) fn lookup(
-    txn: &ReadTransaction,
-    bucket: &str,
-    key: &str,
-    version: Option<&VersionId>,
-) -> EngineResult<(VersionRecord, bool, VersioningState)> {
-    let versioning = bucket_versioning_ro(txn, bucket)?;
-    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let newest = latest(&versions, bucket, key)?;
-    let Some(version) = version else {
-        let rec = newest.ok_or(EngineError::NoSuchKey)?;
-        return Ok((rec, true, versioning));
-    };
-    let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-    let seq =
-        resolve_seq(&versions, &nulls, bucket, key, version)?.ok_or(EngineError::NoSuchVersion)?;
-    let v = versions
-        .get(version_key(bucket, key, seq).as_slice())
-        .ctx("read version")?
-        .ok_or(EngineError::NoSuchVersion)?;
-    let rec = VersionRecord::decode(v.value())?;
-    let is_latest = newest.is_some_and(|n| n.seq == rec.seq);
-    Ok((rec, is_latest, versioning))
+pub(crate) fn bucket_versioning_rw(txn: &Txn<'_>, bucket: &str) -> EngineResult<VersioningState> {
+    Ok(buckets::get_rw(txn, bucket)?.versioning)
 }
 
 /// Head of a version; delete markers are reported as errors, as S3 does.
@@ -226,8 +120,8 @@ pub(crate) fn head(
     version: Option<&VersionId>,
 ) -> EngineResult<ObjectInfo> {
     check_key(key)?;
-    let txn = inner.db.begin_read().ctx("begin read")?;
-    let (rec, is_latest, versioning) = lookup(&txn, bucket, key, version)?;
+    let txn = inner.meta.read()?;
+    let (rec, is_latest, versioning) = versions::lookup(&txn, bucket, key, version)?;
     let show = versioning != VersioningState::Unversioned;
     if rec.delete_marker {
         return Err(EngineError::DeleteMarker {
@@ -241,12 +135,13 @@ pub(crate) fn head(
 /// The manifest of the version `info` describes, checking it is still that
 /// version (a null version may have been replaced since the HEAD).
 pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Manifest> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     let v = info.version_id.clone().unwrap_or(VersionId::Null);
-    let (rec, _, _) = lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
-        EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
-        e => e,
-    })?;
+    let (rec, _, _) =
+        versions::lookup(&txn, &info.bucket, &info.key, Some(&v)).map_err(|e| match e {
+            EngineError::NoSuchVersion if info.version_id.is_none() => EngineError::NoSuchKey,
+            e => e,
+        })?;
     let Some(m) = rec.manifest else {
         return Err(EngineError::DeleteMarker {
             version_id: info.version_id.clone(),
@@ -261,127 +156,6 @@ pub(crate) fn manifest_of(inner: &Inner, info: &ObjectInfo) -> EngineResult<Mani
         });
     }
     Ok(m)
-}
-
-/// Points `live` at the key's newest version, or removes it when that is a
-/// delete marker or nothing is left.
-fn refresh_live(txn: &WriteTransaction, bucket: &str, key: &str) -> EngineResult<()> {
-    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let mut live = txn.open_table(LIVE).ctx("open live")?;
-    let ok = object_key(bucket, key);
-    match latest(&versions, bucket, key)? {
-        Some(rec) if !rec.delete_marker => {
-            live.insert(ok.as_slice(), encode_seq(rec.seq).as_slice())
-                .ctx("write live")?;
-        }
-        _ => {
-            live.remove(ok.as_slice()).ctx("remove live")?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes one version by sequence number, dropping its chunk references.
-fn remove_version(
-    txn: &WriteTransaction,
-    book: &mut ChunkBook<'_>,
-    bucket: &str,
-    key: &str,
-    seq: u64,
-) -> EngineResult<Option<VersionRecord>> {
-    let rec = {
-        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
-        let removed = versions
-            .remove(version_key(bucket, key, seq).as_slice())
-            .ctx("remove version")?;
-        match removed {
-            Some(v) => VersionRecord::decode(v.value())?,
-            None => return Ok(None),
-        }
-    };
-    if rec.null {
-        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
-        nulls
-            .remove(object_key(bucket, key).as_slice())
-            .ctx("remove null")?;
-    }
-    if let Some(m) = &rec.manifest {
-        for c in &m.chunks {
-            book.decref(&c.id)?;
-        }
-    }
-    Ok(Some(rec))
-}
-
-/// Adds a version (or delete marker when `manifest` is `None`) as the bucket's
-/// versioning state dictates, inside `txn`. With `incref`, the manifest's
-/// chunks gain a reference each (callers that transfer references from parts pass `false`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn store_version(
-    txn: &WriteTransaction,
-    book: &mut ChunkBook<'_>,
-    bucket: &str,
-    key: &str,
-    versioning: VersioningState,
-    now_us: i64,
-    manifest: Option<Manifest>,
-    incref: bool,
-) -> EngineResult<VersionRecord> {
-    let seq = meta::next_seq(txn, now_us)?;
-    let null = versioning != VersioningState::Enabled;
-    let rand = if null { 0 } else { version_id::random_part() };
-    let rec = VersionRecord {
-        seq,
-        rand,
-        null,
-        delete_marker: manifest.is_none(),
-        mtime_us: now_us,
-        manifest,
-    };
-    if incref && let Some(m) = &rec.manifest {
-        for c in &m.chunks {
-            book.incref(&c.id)?;
-        }
-    }
-    let ok = object_key(bucket, key);
-    if null {
-        let old = {
-            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-            let v = nulls.get(ok.as_slice()).ctx("read null version")?;
-            match v {
-                Some(v) => Some(decode_seq(v.value())?),
-                None => None,
-            }
-        };
-        if let Some(old) = old {
-            remove_version(txn, book, bucket, key, old)?;
-        }
-    }
-    {
-        let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
-        versions
-            .insert(
-                version_key(bucket, key, seq).as_slice(),
-                rec.encode().as_slice(),
-            )
-            .ctx("insert version")?;
-    }
-    if null {
-        let mut nulls = txn.open_table(NULLS).ctx("open nulls")?;
-        nulls
-            .insert(ok.as_slice(), encode_seq(seq).as_slice())
-            .ctx("write null version")?;
-    }
-    {
-        let mut live = txn.open_table(LIVE).ctx("open live")?;
-        if rec.delete_marker {
-            live.remove(ok.as_slice()).ctx("remove live")?;
-        } else {
-            live.insert(ok.as_slice(), encode_seq(seq).as_slice())
-                .ctx("write live")?;
-        }
-    }
-    Ok(rec)
 }
 
 /// Splits a lookup error into soft (the bucket is gone: nothing written,
@@ -399,27 +173,54 @@ pub(crate) fn soft_if_missing<T>(r: EngineResult<T>) -> JobResult<T> {
     }
 }
 
+/// Evaluates a conditional write inside `txn`: a failed condition is a soft
+/// error (nothing written, the batch goes on).
+pub(crate) fn check_precondition(
+    txn: &Txn<'_>,
+    bucket: &str,
+    key: &str,
+    precondition: &WritePrecondition,
+) -> JobResult<()> {
+    if precondition.is_empty() {
+        return Ok(Ok(()));
+    }
+    let etag = versions::current_etag_rw(txn, bucket, key)?;
+    Ok(precondition.check(etag.as_deref()))
+}
+
 /// Within a group transaction: the new packs' index entries, the version, refcounts.
+/// Soft errors, before anything is written: the bucket is gone, the
+/// precondition does not hold, or a chunk the PUT deduplicated against was
+/// dropped from the index since (`DedupChunkGone`: the caller must store it).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_version(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
     manifest: Manifest,
     packs: &[NewPack],
+    precondition: &WritePrecondition,
 ) -> JobResult<ObjectInfo> {
     let versioning = match soft_if_missing(bucket_versioning_rw(txn, bucket))? {
         Ok(v) => v,
         Err(soft) => return Ok(Err(soft)),
     };
+    if let Err(soft) = check_precondition(txn, bucket, key, precondition)? {
+        return Ok(Err(soft));
+    }
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
-    for p in packs {
-        // HANDOFF(store→meta): record `p.store` in the pack's PackRecord once it has
-        // a `store` field (MetaStore branch): `add_pack(p.id, &p.store, p.size, …)`.
-        book.add_pack(p.id, p.size, &p.entries)?;
+    let new_entries: Vec<&[coffer_repo::IndexEntry]> =
+        packs.iter().map(|p| p.entries.as_slice()).collect();
+    let missing = book.missing(&manifest.chunks, &new_entries)?;
+    if !missing.is_empty() {
+        return Ok(Err(EngineError::DedupChunkGone(missing)));
     }
-    let rec = store_version(
+    for p in packs {
+        book.add_pack(p.id, p.size, &p.store, &p.entries)?;
+    }
+    let rec = versions::store(
         txn,
         &mut book,
         bucket,
@@ -449,9 +250,14 @@ pub(crate) async fn put(
 ) -> EngineResult<ObjectInfo> {
     check_key(key)?;
     {
-        // Fail fast, before reading a byte, when the bucket does not exist.
-        let txn = inner.db.begin_read().ctx("begin read")?;
+        // Fail fast, before reading a byte, when the bucket does not exist or
+        // the precondition already fails; the commit checks both again.
+        let txn = inner.meta.read()?;
         bucket_versioning_ro(&txn, bucket)?;
+        if !opts.precondition.is_empty() {
+            opts.precondition
+                .check(versions::current_etag(&txn, bucket, key)?.as_deref())?;
+        }
     }
     let ing = ingest::ingest(
         inner,
@@ -472,9 +278,10 @@ pub(crate) async fn put(
     set_manifest_meta(&mut manifest, opts.meta);
     let packs = ing.packs.clone();
     let (clock, b2, k2) = (inner.clock.clone(), bucket.to_owned(), key.to_owned());
+    let precondition = opts.precondition;
     let committed = inner
-        .committer
-        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &packs))
+        .meta
+        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &packs, &precondition))
         .await;
     match committed {
         Ok(info) => Ok(info),
@@ -503,14 +310,24 @@ pub(crate) async fn copy(
         dst_key.to_owned(),
     );
     inner
-        .committer
-        .submit(move |txn| apply_version(txn, &clock, &b2, &k2, manifest, &[]))
+        .meta
+        .submit(move |txn| {
+            apply_version(
+                txn,
+                &clock,
+                &b2,
+                &k2,
+                manifest,
+                &[],
+                &WritePrecondition::default(),
+            )
+        })
         .await
 }
 
 /// Within a group transaction: one DeleteObject.
 pub(crate) fn apply_delete(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
@@ -525,34 +342,20 @@ pub(crate) fn apply_delete(
     };
     // Resolve the version before writing anything, so a bad id is a soft error.
     let target = match version {
-        Some(v) => {
-            let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-            match resolve_seq(&versions, &nulls, bucket, key, v) {
-                Ok(seq) => seq,
-                Err(e @ EngineError::InvalidArgument(_)) => return Ok(Err(e)),
-                Err(e) => return Err(e),
-            }
-        }
+        Some(v) => match versions::resolve_rw(txn, bucket, key, v) {
+            Ok(seq) => seq,
+            Err(e @ EngineError::InvalidArgument(_)) => return Ok(Err(e)),
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     let outcome = match version {
         None if versioning == VersioningState::Unversioned => {
-            let seq = {
-                let nulls = txn.open_table(NULLS).ctx("open nulls")?;
-                let v = nulls
-                    .get(object_key(bucket, key).as_slice())
-                    .ctx("read null version")?;
-                match v {
-                    Some(v) => Some(decode_seq(v.value())?),
-                    None => None,
-                }
-            };
-            if let Some(seq) = seq {
-                remove_version(txn, &mut book, bucket, key, seq)?;
-                refresh_live(txn, bucket, key)?;
+            if let Some(seq) = versions::null_seq_rw(txn, bucket, key)? {
+                versions::remove(txn, &mut book, bucket, key, seq)?;
+                versions::refresh_live(txn, bucket, key)?;
             }
             DeleteOutcome {
                 version_id: None,
@@ -560,7 +363,8 @@ pub(crate) fn apply_delete(
             }
         }
         None => {
-            let rec = store_version(txn, &mut book, bucket, key, versioning, now_us, None, false)?;
+            let rec =
+                versions::store(txn, &mut book, bucket, key, versioning, now_us, None, false)?;
             DeleteOutcome {
                 version_id: Some(rec.version_id()),
                 delete_marker: true,
@@ -573,8 +377,8 @@ pub(crate) fn apply_delete(
                 delete_marker: false,
             },
             Some(seq) => {
-                let rec = remove_version(txn, &mut book, bucket, key, seq)?;
-                refresh_live(txn, bucket, key)?;
+                let rec = versions::remove(txn, &mut book, bucket, key, seq)?;
+                versions::refresh_live(txn, bucket, key)?;
                 DeleteOutcome {
                     version_id: Some(v.clone()),
                     delete_marker: rec.is_some_and(|r| r.delete_marker),
@@ -599,7 +403,7 @@ pub(crate) async fn delete(
         version.cloned(),
     );
     inner
-        .committer
+        .meta
         .submit(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
         .await
 }
@@ -612,7 +416,7 @@ pub(crate) async fn delete_many(
 ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
     let (clock, b, items) = (inner.clock.clone(), bucket.to_owned(), items.to_vec());
     inner
-        .committer
+        .meta
         .submit(move |txn| {
             // A missing bucket fails the whole request, as S3 does.
             if let Err(soft) = soft_if_missing(bucket_versioning_rw(txn, &b))? {
@@ -625,4 +429,114 @@ pub(crate) async fn delete_many(
             Ok(Ok(out))
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::meta::chunks::ChunkBook;
+    use crate::engine::{Engine, EngineOptions};
+
+    fn verify() -> Verifier {
+        Box::new(|_| Ok(()))
+    }
+
+    async fn put_bytes(e: &Engine, key: &str, data: &[u8]) -> ObjectInfo {
+        let body: BodyStream = Box::pin(futures::stream::iter(vec![Ok(
+            bytes::Bytes::copy_from_slice(data),
+        )]));
+        e.put_object("bkt", key, body, PutOptions::default(), verify())
+            .await
+            .unwrap()
+    }
+
+    fn submit_version(
+        inner: &Arc<Inner>,
+        key: &str,
+        manifest: Manifest,
+    ) -> impl std::future::Future<Output = EngineResult<ObjectInfo>> {
+        let (clock, k) = (inner.clock.clone(), key.to_owned());
+        let inner = inner.clone();
+        async move {
+            inner
+                .meta
+                .submit(move |txn| {
+                    apply_version(
+                        txn,
+                        &clock,
+                        "bkt",
+                        &k,
+                        manifest,
+                        &[],
+                        &WritePrecondition::default(),
+                    )
+                })
+                .await
+        }
+    }
+
+    /// A PUT that deduplicated against an index entry gc dropped before its
+    /// commit fails softly with its own error; the batch's other jobs commit.
+    #[tokio::test]
+    async fn dedup_against_a_dropped_entry_is_a_soft_distinct_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = EngineOptions {
+            data_dir: dir.path().to_path_buf(),
+            root_access_key: None,
+            root_secret_key: None,
+            zstd_level: 3,
+            chunker: coffer_repo::ChunkerParams::default(),
+            seal_threads: 1,
+            clock_speedup: 1.0,
+        };
+        let e = Engine::open(opts).await.unwrap().0;
+        e.create_bucket("bkt").unwrap();
+        let gone = put_bytes(&e, "gone", b"bytes only the deleted object had").await;
+        let kept = put_bytes(&e, "kept", b"bytes that stay referenced").await;
+        let inner = e.inner.clone();
+        let gone_manifest = manifest_of(&inner, &gone).unwrap();
+        let kept_manifest = manifest_of(&inner, &kept).unwrap();
+        e.delete_object("bkt", "gone", None).await.unwrap();
+        // What a gc would do to the now unreferenced chunks, after a new PUT
+        // of the same bytes decided to store them by reference.
+        let ids: Vec<_> = gone_manifest.chunks.iter().map(|c| c.id).collect();
+        inner
+            .meta
+            .submit(move |txn| {
+                let mut book = ChunkBook::open(txn, 0)?;
+                for id in &ids {
+                    book.drop_entry(id)?;
+                }
+                Ok(Ok(()))
+            })
+            .await
+            .unwrap();
+        let (doomed, fine) = tokio::join!(
+            submit_version(&inner, "again", gone_manifest.clone()),
+            submit_version(&inner, "copy", kept_manifest),
+        );
+        match doomed {
+            Err(EngineError::DedupChunkGone(missing)) => {
+                assert_eq!(missing, vec![gone_manifest.chunks[0].id]);
+            }
+            other => panic!("expected DedupChunkGone, got {other:?}"),
+        }
+        fine.unwrap();
+        assert!(matches!(
+            e.head_object("bkt", "again", None),
+            Err(EngineError::NoSuchKey)
+        ));
+        assert_eq!(get_all(&e, "copy").await, b"bytes that stay referenced");
+    }
+
+    async fn get_all(e: &Engine, key: &str) -> Vec<u8> {
+        use futures::StreamExt;
+        let info = e.head_object("bkt", key, None).unwrap();
+        let mut s = e.read_object(&info, None).unwrap();
+        let mut out = Vec::new();
+        while let Some(b) = s.next().await {
+            out.extend_from_slice(&b.unwrap());
+        }
+        out
+    }
 }

@@ -12,25 +12,19 @@ use futures::StreamExt;
 use crate::backend::{ObjectId, ObjectKind};
 use crate::engine::Inner;
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::meta::{CHUNK_INDEX, MetaContext};
+use crate::engine::meta::chunks;
 use crate::engine::types::{BodyStream, ByteRange};
 
 /// Chunks opened ahead of the one being sent.
 const READ_AHEAD: usize = 2;
 
 fn index_entry(inner: &Inner, c: &ChunkRef) -> EngineResult<IndexEntry> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
-    let t = txn.open_table(CHUNK_INDEX).ctx("open chunk_index")?;
-    let v = t
-        .get(c.id.0.as_slice())
-        .ctx("read chunk index")?
-        .ok_or_else(|| {
-            EngineError::Internal(format!(
-                "chunk {} missing from the index",
-                hex::encode(c.id.0)
-            ))
-        })?;
-    Ok(IndexEntry::decode_value(c.id, v.value())?)
+    chunks::index_entry(&inner.meta.read()?, &c.id)?.ok_or_else(|| {
+        EngineError::Internal(format!(
+            "chunk {} missing from the index",
+            hex::encode(c.id.0)
+        ))
+    })
 }
 
 async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> EngineResult<Bytes> {

@@ -1,12 +1,9 @@
 //! Counters over the metadata store: what the chunk index, reference counts,
 //! packs and gc queue hold. For tests, the admin API and metrics.
 
-use redb::ReadableTableMetadata;
-
 use crate::engine::Inner;
 use crate::engine::error::EngineResult;
-use crate::engine::meta::records::PackRecord;
-use crate::engine::meta::{CHUNK_INDEX, CHUNK_REFS, GC_QUEUE, MetaContext, PACKS, VERSIONS};
+use crate::engine::meta::{chunks, gc_queue, packs, versions};
 
 /// A snapshot of the store's bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,35 +25,15 @@ pub struct EngineStats {
 }
 
 pub(crate) fn stats(inner: &Inner) -> EngineResult<EngineStats> {
-    use redb::ReadableTable;
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     let mut s = EngineStats {
-        chunks_indexed: txn
-            .open_table(CHUNK_INDEX)
-            .ctx("open chunk_index")?
-            .len()
-            .ctx("count")?,
-        chunks_referenced: txn
-            .open_table(CHUNK_REFS)
-            .ctx("open chunk_refs")?
-            .len()
-            .ctx("count")?,
-        gc_queue: txn
-            .open_table(GC_QUEUE)
-            .ctx("open gc_queue")?
-            .len()
-            .ctx("count")?,
-        versions: txn
-            .open_table(VERSIONS)
-            .ctx("open versions")?
-            .len()
-            .ctx("count")?,
+        chunks_indexed: txn.len(chunks::CHUNK_INDEX, "count chunk_index")?,
+        chunks_referenced: txn.len(chunks::CHUNK_REFS, "count chunk_refs")?,
+        gc_queue: txn.len(gc_queue::GC_QUEUE, "count gc_queue")?,
+        versions: txn.len(versions::VERSIONS, "count versions")?,
         ..EngineStats::default()
     };
-    let packs = txn.open_table(PACKS).ctx("open packs")?;
-    for item in packs.iter().ctx("scan packs")? {
-        let (_, v) = item.ctx("scan packs")?;
-        let rec = PackRecord::decode(v.value())?;
+    for rec in packs::all(&txn)? {
         s.packs += 1;
         s.pack_bytes += rec.size;
         s.live_bytes += rec.live_bytes;

@@ -121,6 +121,63 @@ pub struct PutOptions {
     /// The Content-Length (decoded length for aws-chunked) the client declared;
     /// a body that ends short or runs long is rejected with `IncompleteBody`.
     pub expected_size: Option<u64>,
+    /// If-Match / If-None-Match of the write, evaluated inside the commit
+    /// against the version current at that moment (not before the body is read).
+    pub precondition: WritePrecondition,
+}
+
+/// An ETag condition of a conditional write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ETagMatch {
+    /// `*`: any current object.
+    Any,
+    /// One ETag (without quotes).
+    ETag(String),
+}
+
+impl ETagMatch {
+    fn matches(&self, etag: &str) -> bool {
+        match self {
+            ETagMatch::Any => true,
+            ETagMatch::ETag(e) => e == etag,
+        }
+    }
+}
+
+/// The conditions of a PutObject or CompleteMultipartUpload. A delete
+/// marker as the latest version counts as no current object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WritePrecondition {
+    /// The write happens only if the current object's ETag matches; with no
+    /// current object it fails with `NoSuchKey` (as S3 does).
+    pub if_match: Option<ETagMatch>,
+    /// The write happens only if no current object matches (`*`: none exists).
+    pub if_none_match: Option<ETagMatch>,
+}
+
+impl WritePrecondition {
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Checks the condition against the current object's ETag (`None`: no
+    /// current object, or a delete marker).
+    pub fn check(&self, current_etag: Option<&str>) -> Result<(), crate::engine::EngineError> {
+        use crate::engine::EngineError;
+        if let Some(cond) = &self.if_none_match
+            && current_etag.is_some_and(|e| cond.matches(e))
+        {
+            return Err(EngineError::PreconditionFailed);
+        }
+        if let Some(cond) = &self.if_match {
+            match current_etag {
+                None => return Err(EngineError::NoSuchKey),
+                Some(e) if !cond.matches(e) => return Err(EngineError::PreconditionFailed),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A resolved byte range `[start, end]` inclusive, already checked against the size.

@@ -1,5 +1,10 @@
 //! Conditional requests: If-Match, If-None-Match, If-Modified-Since and
 //! If-Unmodified-Since, evaluated with S3's precedence rules.
+//!
+//! Reads (GET/HEAD, copy sources) are checked here against the looked-up
+//! version. Conditional *writes* (PutObject, CompleteMultipartUpload) are only
+//! translated here into a [`WritePrecondition`]: the engine evaluates it inside
+//! the commit, so a concurrent writer cannot slip between check and write.
 
 use http::{HeaderMap, HeaderValue};
 use s3s::dto::{ETagCondition, Timestamp};
@@ -7,6 +12,25 @@ use s3s::{S3Error, S3ErrorCode};
 use time::OffsetDateTime;
 
 use super::error::xml_headers;
+use crate::engine::{ETagMatch, WritePrecondition};
+
+fn etag_match(cond: &ETagCondition) -> ETagMatch {
+    match cond {
+        ETagCondition::Any => ETagMatch::Any,
+        ETagCondition::ETag(e) => ETagMatch::ETag(e.value().to_owned()),
+    }
+}
+
+/// The If-Match / If-None-Match of a write, for the engine to check at commit.
+pub fn write_precondition(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> WritePrecondition {
+    WritePrecondition {
+        if_match: if_match.map(etag_match),
+        if_none_match: if_none_match.map(etag_match),
+    }
+}
 
 /// The four conditions of a request (GET/HEAD, or the copy-source ones).
 #[derive(Debug, Default, Clone, Copy)]

@@ -86,6 +86,7 @@ pub fn to_s3(err: EngineError) -> S3Error {
             ),
         ),
         EngineError::Body(io) => body_error(&io),
+        EngineError::PreconditionFailed => super::conditional::precondition_failed(),
         other => {
             tracing::error!(error = %other, "internal error");
             msg(
@@ -301,7 +302,12 @@ mod tests {
                 400,
             ),
             (EngineError::Internal("boom".into()), C::InternalError, 500),
-            (EngineError::Meta("disk".into()), C::InternalError, 500),
+            (
+                crate::engine::MetaError::Corrupt("bucket").at("decode"),
+                C::InternalError,
+                500,
+            ),
+            (EngineError::PreconditionFailed, C::PreconditionFailed, 412),
         ];
         for (err, code, status) in cases {
             let label = format!("{err:?}");

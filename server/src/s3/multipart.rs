@@ -8,7 +8,7 @@ use super::CofferS3;
 use super::blocking::blocking;
 use super::body::request_body;
 use super::checksum::{self, Declared};
-use super::conditional::Conditions;
+use super::conditional::{Conditions, write_precondition};
 use super::convert::{etag, meta_input_from, owner, ts, version_out};
 use super::copy;
 use super::error::EngineResultExt;
@@ -113,6 +113,7 @@ pub async fn upload_part(
         meta: Default::default(),
         checksums: declared.algorithms(),
         expected_size: expected_size(&headers, input.content_length),
+        ..Default::default()
     };
     let verify = declared.verifier(trailing_headers);
     let part = s3
@@ -233,7 +234,13 @@ pub async fn complete_multipart_upload(
     let parts = completed_parts(input.multipart_upload)?;
     let info = s3
         .engine
-        .complete_multipart(&input.bucket, &input.key, &input.upload_id, &parts)
+        .complete_multipart_if(
+            &input.bucket,
+            &input.key,
+            &input.upload_id,
+            &parts,
+            &write_precondition(input.if_match.as_ref(), input.if_none_match.as_ref()),
+        )
         .await
         .s3()?;
     let composite = (!info.checksum_full_object)

@@ -8,7 +8,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::CofferS3;
 use super::body::{request_body, response_body};
 use super::checksum::{self, Declared};
-use super::conditional::{Conditions, precondition_failed};
+use super::conditional::{Conditions, write_precondition};
 use super::convert::{MetaOutput, etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::range;
@@ -61,39 +61,14 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
     )?;
 
-    // Conditional writes are checked before the body is read. The check and
-    // the commit are not one transaction: a concurrent writer can slip between.
-    if input.if_none_match.is_some() || input.if_match.is_some() {
-        let current = match s3.engine.head_object(&input.bucket, &input.key, None) {
-            Ok(info) => Some(info),
-            Err(EngineError::NoSuchKey | EngineError::DeleteMarker { .. }) => None,
-            Err(e) => return Err(to_s3(e)),
-        };
-        if let Some(cond) = &input.if_none_match
-            && current
-                .as_ref()
-                .is_some_and(|info| etag_condition_matches(cond, &info.etag))
-        {
-            return Err(precondition_failed());
-        }
-        if let Some(cond) = &input.if_match {
-            let Some(info) = &current else {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::NoSuchKey,
-                    "The specified key does not exist.",
-                ));
-            };
-            if !etag_condition_matches(cond, &info.etag) {
-                return Err(precondition_failed());
-            }
-        }
-    }
-
     let meta = meta_input_from!(input).into_meta()?;
     let opts = PutOptions {
         meta,
         checksums: declared.algorithms(),
         expected_size: expected_size(&headers, input.content_length),
+        // Checked by the engine inside the commit (a 412 even when another
+        // writer committed while this body was being read).
+        precondition: write_precondition(input.if_match.as_ref(), input.if_none_match.as_ref()),
     };
     let verify = declared.verifier(trailing_headers);
     let info = s3
@@ -122,13 +97,6 @@ pub async fn put_object(
         ..Default::default()
     };
     Ok(S3Response::new(output))
-}
-
-fn etag_condition_matches(cond: &ETagCondition, etag: &str) -> bool {
-    match cond {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == etag,
-    }
 }
 
 /// What part of the object a GET or HEAD returns.

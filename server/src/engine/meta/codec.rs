@@ -1,7 +1,20 @@
 //! A tiny binary writer/reader for the values the engine stores in redb.
-//! Integers are big-endian, strings and blobs are length-prefixed (u32).
+//! Integers are big-endian, strings and blobs are length-prefixed (u32);
+//! times are microseconds since the Unix epoch.
 
+use super::error::MetaError;
 use crate::engine::error::EngineError;
+
+/// A stored time (µs since the epoch) as a date.
+pub(crate) fn time_from_micros(us: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A date as stored (µs since the epoch).
+pub(crate) fn micros(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
 
 /// Appends fields to a byte vector.
 #[derive(Debug, Default)]
@@ -76,7 +89,7 @@ impl<'a> Reader<'a> {
         Reader { buf, what }
     }
     fn corrupt(&self) -> EngineError {
-        EngineError::Meta(format!("corrupt {} record", self.what))
+        super::error::corrupt(self.what)
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8], EngineError> {
         if self.buf.len() < n {
@@ -90,10 +103,11 @@ impl<'a> Reader<'a> {
     pub fn version(&mut self, supported: u8) -> Result<u8, EngineError> {
         let v = self.u8()?;
         if v == 0 || v > supported {
-            return Err(EngineError::Meta(format!(
-                "{} record has unknown version {v}",
-                self.what
-            )));
+            return Err(MetaError::UnknownVersion {
+                what: self.what,
+                version: v,
+            }
+            .at("decode"));
         }
         Ok(v)
     }

@@ -1,4 +1,5 @@
-//! Listings (objects, versions, multipart uploads) as range scans.
+//! Listings (objects, versions, multipart uploads) as range scans of the
+//! `live`, `versions` and `uploads` tables.
 //!
 //! A delimiter folds keys into common prefixes; once a prefix is emitted the
 //! scan seeks past everything under it instead of walking those keys. Markers
@@ -10,12 +11,15 @@ use redb::ReadableTable;
 
 use crate::engine::Inner;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::meta::MetaContext;
+use crate::engine::meta::codec::time_from_micros;
+use crate::engine::meta::engine_meta::decode_seq;
 use crate::engine::meta::keys::{
     bucket_prefix, object_key, prefix_successor, split_key, upload_key, version_key,
     versions_prefix,
 };
-use crate::engine::meta::records::{UploadRecord, VersionRecord, decode_seq, time_from_micros};
-use crate::engine::meta::{LIVE, MetaContext, NULLS, UPLOADS, VERSIONS};
+use crate::engine::meta::uploads::{UPLOADS, UploadRecord};
+use crate::engine::meta::versions::{LIVE, NULLS, VERSIONS, VersionRecord};
 use crate::engine::objects::{bucket_versioning_ro, object_info};
 use crate::engine::types::{
     ListPage, ListQuery, ObjectInfo, UploadInfo, UploadsPage, UploadsQuery, VersionId,
@@ -130,7 +134,7 @@ where
             let (k, v) = item.ctx("scan")?;
             let raw = k.value();
             let (key, suffix) = split_key(raw, plen)
-                .ok_or_else(|| EngineError::Meta("undecodable key in listing".into()))?;
+                .ok_or_else(|| crate::engine::meta::error::corrupt("listing key"))?;
             if let Some(cp) = common_prefix(&key, prefix, delimiter) {
                 if out.len() == max {
                     return Ok((out, true));
@@ -164,7 +168,7 @@ fn delimiter(d: &Option<String>) -> Option<&str> {
 }
 
 pub(crate) fn list_objects(inner: &Inner, bucket: &str, q: &ListQuery) -> EngineResult<ListPage> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     let versioning = bucket_versioning_ro(&txn, bucket)?;
     let live = txn.open_table(LIVE).ctx("open live")?;
     let versions = txn.open_table(VERSIONS).ctx("open versions")?;
@@ -184,7 +188,10 @@ pub(crate) fn list_objects(inner: &Inner, bucket: &str, q: &ListQuery) -> Engine
                 .get(version_key(bucket, key, seq).as_slice())
                 .ctx("read version")?
                 .ok_or_else(|| {
-                    EngineError::Meta(format!("live entry without its version: {key}"))
+                    crate::engine::meta::MetaError::Inconsistent(format!(
+                        "live entry without its version: {key}"
+                    ))
+                    .at("list objects")
                 })?;
             let rec = VersionRecord::decode(row.value())?;
             Ok(Some(object_info(bucket, key, &rec, true, show)))
@@ -214,7 +221,7 @@ pub(crate) fn list_versions(
     bucket: &str,
     q: &VersionsQuery,
 ) -> EngineResult<VersionsPage> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
     let versions = txn.open_table(VERSIONS).ctx("open versions")?;
     let nulls = txn.open_table(NULLS).ctx("open nulls")?;
@@ -305,7 +312,7 @@ pub(crate) fn list_uploads(
     bucket: &str,
     q: &UploadsQuery,
 ) -> EngineResult<UploadsPage> {
-    let txn = inner.db.begin_read().ctx("begin read")?;
+    let txn = inner.meta.read()?;
     bucket_versioning_ro(&txn, bucket)?;
     let uploads = txn.open_table(UPLOADS).ctx("open uploads")?;
     let delim = delimiter(&q.delimiter);
@@ -339,7 +346,7 @@ pub(crate) fn list_uploads(
         |key, suffix, v| {
             let rec = UploadRecord::decode(v)?;
             let upload_id = String::from_utf8(suffix.to_vec())
-                .map_err(|_| EngineError::Meta("upload id is not UTF-8".into()))?;
+                .map_err(|_| crate::engine::meta::error::corrupt("upload id"))?;
             Ok(Some(UploadInfo {
                 bucket: bucket.to_owned(),
                 key: key.to_owned(),
