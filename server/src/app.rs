@@ -19,7 +19,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, AdminState, token};
-use crate::config::{Config, TlsFiles};
+use crate::backend::{LocalStore, Store, StoreError};
+use crate::config::{self, Config, ConfigError, TlsFiles};
 use crate::engine::{Engine, EngineError, EngineTuning, InitReport};
 use crate::http::{HttpListener, ListenerError, Timeouts, TlsPaths, access_logged};
 use crate::s3::build_service;
@@ -62,6 +63,16 @@ pub enum AppError {
         dir: std::path::PathBuf,
         source: EngineError,
     },
+    #[error("[storage] stores")]
+    Stores(#[from] ConfigError),
+    /// A failover list of stores is the storage-topology work, not built yet.
+    #[error(
+        "[storage] stores: this build keeps the repository in one store; a list of {0} \
+         (a failover set) is not supported yet"
+    )]
+    StoreList(usize),
+    #[error("opening store {name}")]
+    Store { name: String, source: StoreError },
     #[error("admin token")]
     Token(#[from] token::TokenError),
     #[error("writing to stdout")]
@@ -149,12 +160,17 @@ impl App {
             addr: admin_addr.clone(),
             source,
         })?;
-        let opened = Engine::open_parts(config.engine_options(), None, settings.tuning.clone())
-            .await
-            .map_err(|source| AppError::Open {
-                dir: config.data_dir().to_path_buf(),
-                source,
-            })?;
+        let store = open_store(config)?;
+        let opened = Engine::open_parts(
+            config.engine_options(),
+            Some(store),
+            settings.tuning.clone(),
+        )
+        .await
+        .map_err(|source| AppError::Open {
+            dir: config.data_dir().to_path_buf(),
+            source,
+        })?;
         if let Some(init) = &opened.init {
             announce(&first_start_lines(init))?;
         }
@@ -254,4 +270,20 @@ fn first_start_lines(init: &InitReport) -> String {
         init.root_access_key,
         init.root_secret_key
     )
+}
+
+/// The store the repository lives in, from `[storage]`: one store for now.
+fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
+    let stores = config.stores()?;
+    match stores.as_slice() {
+        [config::Store::Local { name, path }] => {
+            let store =
+                LocalStore::open(name.clone(), path.clone()).map_err(|source| AppError::Store {
+                    name: name.clone(),
+                    source,
+                })?;
+            Ok(Arc::new(store))
+        }
+        _ => Err(AppError::StoreList(stores.len())),
+    }
 }

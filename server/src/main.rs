@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use coffer_server::app::{App, AppSettings};
-use coffer_server::config::{Cli, Config, Store};
+use coffer_server::config::{Cli, Config};
 
 /// Errors are printed as one line (`cofferd: <what>: <cause>`), without the
 /// backtrace `anyhow` would add when `RUST_BACKTRACE` is set.
@@ -41,7 +41,6 @@ fn start() -> anyhow::Result<()> {
         return say(&config.to_toml_redacted().context("--print-config")?)
             .context("writing to stdout");
     }
-    refuse_unwired_settings(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -55,21 +54,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let app = App::start(&config, settings, &mut say).await?;
     shutdown.await;
     app.shutdown().await;
-    Ok(())
-}
-
-/// The `[storage]` store list is declared in the config but the engine still
-/// keeps the repository in the data directory itself; rather than silently
-/// ignore another list, it is refused until the stores are built from it.
-fn refuse_unwired_settings(config: &Config) -> anyhow::Result<()> {
-    let stores = config.stores().context("configuration")?;
-    if !matches!(stores.as_slice(), [Store::Local { path, .. }] if path == config.data_dir()) {
-        anyhow::bail!(
-            "configuration: [storage] stores: this build keeps the repository in one local \
-             store in the data directory ({}); other store lists are not supported yet",
-            config.data_dir().display()
-        );
-    }
     Ok(())
 }
 

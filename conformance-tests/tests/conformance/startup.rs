@@ -223,17 +223,20 @@ fn a_flat_config_file_of_before_sections_still_starts_with_a_deprecation_warning
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
 
-/// The store list is declared but the engine still builds its one local
-/// store itself: another list is refused, not ignored, until it is wired.
+/// A failover list is not built yet: a list of two stores is refused, not
+/// half-used, and the refused start creates nothing.
 #[test]
-fn a_store_list_other_than_the_data_dir_is_refused_at_start() {
+fn a_list_of_two_stores_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let data_env = ("COFFER_DATA_DIR", data.to_str().unwrap());
     let file = dir.path().join("stores.toml");
     std::fs::write(
         &file,
-        "[[storage.stores]]\nname = \"elsewhere\"\npath = \"/nonexistent/store\"\n",
+        format!(
+            "[[storage.stores]]\nname = \"primary\"\npath = \"{0}/a\"\n\n\
+             [[storage.stores]]\nname = \"fallback\"\npath = \"{0}/b\"\n",
+            dir.path().display()
+        ),
     )
     .unwrap();
     let out = cofferd(
@@ -243,9 +246,51 @@ fn a_store_list_other_than_the_data_dir_is_refused_at_start() {
             "--listen",
             "127.0.0.1:0",
         ],
-        &[data_env],
+        &[("COFFER_DATA_DIR", data.to_str().unwrap())],
     );
     out.assert_failed();
     assert!(out.stderr.contains("[storage] stores"), "{out}");
+    assert!(out.stderr.contains("a list of 2"), "{out}");
     assert!(!data.exists(), "a refused start created the data directory");
+    assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
+}
+
+/// One local store outside the data directory holds the repository (its
+/// config and packs); the data directory keeps the master key and metadata.
+#[test]
+fn a_local_store_elsewhere_holds_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("cofferd.toml"),
+        format!(
+            "[[storage.stores]]\nname = \"disk\"\npath = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    let opts = || coffer_conformance::ServerOptions {
+        data_dir: data.clone(),
+        log_dir: dir.path().join("logs"),
+        tls: None,
+    };
+    let mut server = coffer_conformance::CofferServer::start(opts());
+    assert!(
+        store.join("config").join("repo").is_file(),
+        "config in the store"
+    );
+    assert!(data.join("master.key").is_file() && data.join("meta.redb").is_file());
+    assert!(
+        !data.join("config").exists(),
+        "no config in the data directory"
+    );
+    let status = server.terminate(Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    // And it opens again from there.
+    let mut server = coffer_conformance::CofferServer::start(opts());
+    server.assert_alive();
+    let status = server.terminate(Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
