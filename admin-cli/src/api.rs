@@ -35,17 +35,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn grants_render_in_words_and_letters() {
-        let g: Grant =
-            serde_json::from_value(json!({"bucket":"b","read":true,"delete":true})).unwrap();
-        assert_eq!(g.permissions(), "read, delete");
-        assert_eq!(g.letters(), "r-d-");
-        assert_eq!(g.prefix, "");
-        let g: Grant = serde_json::from_value(json!({"bucket":"b","prefix":null})).unwrap();
-        assert_eq!(g.permissions(), "none");
-    }
-
-    #[test]
     fn keys_decode_leniently_but_need_an_id() {
         let k: Key = decode("u", &json!({"access_key_id":"AK","extra":1})).unwrap();
         assert!(k.enabled && !k.is_admin && k.grants.is_empty());
