@@ -65,8 +65,9 @@ impl Store {
     }
 }
 
-/// The name of the store in the default list.
-pub const DEFAULT_STORE_NAME: &str = "local";
+/// The name of the store in the default list: the one that pack records
+/// written before stores had names refer to, so it is the engine's constant.
+pub const DEFAULT_STORE_NAME: &str = crate::engine::DEFAULT_STORE;
 
 fn default_stores() -> Vec<StoreConfig> {
     vec![StoreConfig {
