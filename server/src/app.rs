@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, AdminState, token};
-use crate::backend::{LocalStore, Store, StoreError};
+use crate::backend::{LocalStore, RetryPolicy, RetryStore, Store, StoreError};
 use crate::config::{self, Config, ConfigError, TlsFiles};
 use crate::engine::{Engine, EngineError, EngineTuning, InitReport};
 use crate::http::{HttpListener, ListenerError, Timeouts, TlsPaths, access_logged};
@@ -272,7 +272,9 @@ fn first_start_lines(init: &InitReport) -> String {
     )
 }
 
-/// The store the repository lives in, from `[storage]`: one store for now.
+/// The store the repository lives in, from `[storage]`: one store for now,
+/// behind the retry wrapper (a local disk rarely fails transiently, but an
+/// interrupted call is retried rather than failing a client's request).
 fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
     let stores = config.stores()?;
     match stores.as_slice() {
@@ -282,7 +284,10 @@ fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
                     name: name.clone(),
                     source,
                 })?;
-            Ok(Arc::new(store))
+            Ok(Arc::new(RetryStore::new(
+                Arc::new(store),
+                RetryPolicy::default(),
+            )))
         }
         _ => Err(AppError::StoreList(stores.len())),
     }

@@ -87,6 +87,15 @@ pub fn to_s3(err: EngineError) -> S3Error {
         ),
         EngineError::Body(io) => body_error(&io),
         EngineError::PreconditionFailed => super::conditional::precondition_failed(),
+        // Nothing was written and the body is spent; a retry of the same PUT
+        // stores the chunks afresh, and every SDK retries a 503 with back-off.
+        EngineError::DedupChunkGone(ref chunks) => {
+            tracing::warn!(
+                chunks = chunks.len(),
+                "deduplicated chunks left the index before the commit; asking the client to retry"
+            );
+            msg(C::ServiceUnavailable, "Please reduce your request rate.")
+        }
         other => {
             tracing::error!(error = %other, "internal error");
             msg(
@@ -308,6 +317,11 @@ mod tests {
                 500,
             ),
             (EngineError::PreconditionFailed, C::PreconditionFailed, 412),
+            (
+                EngineError::DedupChunkGone(Vec::new()),
+                C::ServiceUnavailable,
+                503,
+            ),
         ];
         for (err, code, status) in cases {
             let label = format!("{err:?}");
