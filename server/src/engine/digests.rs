@@ -1,9 +1,13 @@
 //! MD5 and the S3 checksums over a body, computed beside the chunk pipeline.
 //!
-//! MD5 is the slowest step of a PUT (~0.57 GB/s), so it runs on its own
-//! blocking thread fed the same `Bytes` buffers the chunker gets (cheap
-//! reference-counted clones, no copies) through a bounded channel. Bodies
-//! declared small are hashed inline instead.
+//! MD5 is the slowest step of a PUT (~0.57 GB/s), so it runs beside the
+//! chunker on the blocking pool, fed the same `Bytes` buffers the chunker
+//! gets (cheap reference-counted clones, no copies) through a bounded queue.
+//! The queue is drained by an async task that hands the pool one batch of
+//! at least [`HASH_BATCH_BYTES`] at a time: a body that stalls costs a parked
+//! task, never a parked thread (a flood of stalled uploads once filled the
+//! whole blocking pool and froze every other request). Bodies declared small
+//! are hashed inline instead.
 
 use std::sync::Arc;
 
@@ -114,10 +118,15 @@ impl BodyHasher {
     }
 }
 
-/// Bytes queued between the body and the hashing thread. The buffers are
+/// Bytes queued between the body and the hasher. The buffers are
 /// shared with the chunker, so this bounds how far hashing may lag behind
 /// (and so the memory a PUT pins) rather than adding copies.
 const HASH_QUEUE_BYTES: usize = 8 << 20;
+
+/// Bytes queued before a batch goes to the blocking pool: large enough that
+/// handing it over costs nothing next to hashing it, small enough that the
+/// queue (bounded by [`HASH_QUEUE_BYTES`]) never waits on a partial batch.
+const HASH_BATCH_BYTES: usize = 512 << 10;
 
 /// Bodies declared at most this long are hashed on the task that reads
 /// them: handing a 4 KiB body to a thread and back cost more than hashing it.
@@ -129,7 +138,7 @@ type Shared = Arc<std::sync::Mutex<Option<BodyHasher>>>;
 #[derive(Debug, Clone)]
 pub(crate) enum HashFeed {
     Inline(Shared),
-    /// Waits when the hashing thread lags more than [`HASH_QUEUE_BYTES`].
+    /// Waits when the hasher lags more than [`HASH_QUEUE_BYTES`].
     Thread {
         tx: mpsc::UnboundedSender<(Bytes, tokio::sync::OwnedSemaphorePermit)>,
         budget: Arc<Semaphore>,
@@ -137,7 +146,7 @@ pub(crate) enum HashFeed {
 }
 
 impl HashFeed {
-    /// Hashes or queues `buf`. Errors only when the hashing thread is gone,
+    /// Hashes or queues `buf`. Errors only when the hasher is gone,
     /// which [`HashTask::finish`] reports.
     pub async fn send(&self, buf: Bytes) {
         match self {
@@ -164,7 +173,7 @@ impl HashFeed {
 #[derive(Debug)]
 pub(crate) enum HashTask {
     Inline(Shared),
-    Thread(tokio::task::JoinHandle<Digests>),
+    Thread(tokio::task::JoinHandle<EngineResult<Digests>>),
 }
 
 impl HashTask {
@@ -178,7 +187,7 @@ impl HashTask {
                 .ok_or_else(|| EngineError::Internal("hash state lost".into())),
             HashTask::Thread(handle) => handle
                 .await
-                .map_err(|e| EngineError::Internal(format!("hash task failed: {e}"))),
+                .map_err(|e| EngineError::Internal(format!("hash task failed: {e}")))?,
         }
     }
 
@@ -189,8 +198,8 @@ impl HashTask {
     }
 }
 
-/// Starts hashing a body: inline when it is declared small, otherwise on a
-/// blocking thread fed through a bounded queue.
+/// Starts hashing a body: inline when it is declared small, otherwise in
+/// batches on the blocking pool, fed through a bounded queue.
 pub(crate) fn start_hasher(
     algorithms: &[ChecksumAlgorithm],
     expected_size: Option<u64>,
@@ -202,12 +211,43 @@ pub(crate) fn start_hasher(
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<(Bytes, tokio::sync::OwnedSemaphorePermit)>();
     let budget = Arc::new(Semaphore::new(HASH_QUEUE_BYTES));
-    let handle = tokio::task::spawn_blocking(move || {
-        while let Some((buf, permit)) = rx.blocking_recv() {
-            hasher.update(&buf);
-            drop(permit);
+    let handle = tokio::spawn(async move {
+        let mut batch = Vec::new();
+        let mut queued = 0usize;
+        let mut open = true;
+        while open {
+            match rx.recv().await {
+                Some(item) => {
+                    queued += item.0.len();
+                    batch.push(item);
+                }
+                None => open = false,
+            }
+            while open && queued < HASH_BATCH_BYTES {
+                match rx.try_recv() {
+                    Ok(item) => {
+                        queued += item.0.len();
+                        batch.push(item);
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                }
+            }
+            if queued >= HASH_BATCH_BYTES || (!open && !batch.is_empty()) {
+                let items = std::mem::take(&mut batch);
+                queued = 0;
+                hasher = tokio::task::spawn_blocking(move || {
+                    for (buf, permit) in items {
+                        hasher.update(&buf);
+                        drop(permit);
+                    }
+                    hasher
+                })
+                .await
+                .map_err(|e| EngineError::Internal(format!("hash step failed: {e}")))?;
+            }
         }
-        hasher.finish()
+        Ok(hasher.finish())
     });
     (HashFeed::Thread { tx, budget }, HashTask::Thread(handle))
 }
