@@ -5,10 +5,20 @@ use serde::{Deserialize, Serialize};
 /// `GET /v1/health`, the one endpoint that needs no token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `saturated` when the S3 listener serves as many connections
+    /// as it accepts (one more is answered 503 SlowDown).
     pub status: String,
     #[serde(default)]
     pub version: Option<String>,
+    /// Open S3 connections.
+    #[serde(default)]
+    pub s3_connections: Option<u64>,
+    /// The most S3 connections served at once (`[s3] max_connections`).
+    #[serde(default)]
+    pub s3_max_connections: Option<u64>,
+    /// S3 connections turned away for the cap since start.
+    #[serde(default)]
+    pub s3_connections_refused: Option<u64>,
 }
 
 /// `GET /v1/status`. cofferd sends every counter; each is optional so that an

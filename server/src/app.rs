@@ -145,6 +145,17 @@ impl App {
         )
         .await
         .map_err(AppError::S3Listener)?;
+        let (max_connections, lowered_by) =
+            crate::http::fit_to_descriptor_limit(config.s3_max_connections());
+        if let Some(limit) = lowered_by {
+            tracing::warn!(
+                wanted = config.s3_max_connections(),
+                serving = max_connections,
+                open_file_limit = limit,
+                "[s3] max_connections lowered to fit the open-file limit"
+            );
+        }
+        let s3_listener = s3_listener.with_max_connections(max_connections);
         let admin_addr = config.admin_listen_addr();
         let admin_timeouts = Timeouts {
             header_read: config.admin_header_read_timeout(),
@@ -190,6 +201,7 @@ impl App {
             region: config.region().to_owned(),
             started: Instant::now(),
             workers: runner.workers(),
+            s3_connections: s3_listener.connections(),
         });
         let service = build_service(Arc::clone(&engine), &config.s3_options());
         let (s3_url, admin_url) = (s3_listener.url(), admin_listener.url());
@@ -201,7 +213,7 @@ impl App {
             })
         });
         let s3 = Serving::spawn(|stopped| {
-            s3_listener.serve(access_logged(service), async {
+            s3_listener.serve(access_logged(service, config.s3_body_rate()), async {
                 let _ = stopped.await;
             })
         });

@@ -38,9 +38,11 @@ async fn start_with(timeouts: Timeouts) -> Server {
     assert!(init.is_some(), "a fresh data dir is initialised");
     let service = build_service(Arc::new(engine), &config.s3_options());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(listener.serve(access_logged(service), async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(
+        listener.serve(access_logged(service, Default::default()), async {
+            let _ = stopped.await;
+        }),
+    );
     Server {
         addr,
         stop: Some(stop),

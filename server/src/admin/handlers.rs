@@ -52,10 +52,15 @@ fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<api::Bucket, ApiError>
     Ok(json::bucket(b, objects, bytes))
 }
 
-pub fn health() -> Answer {
+pub fn health(st: &AdminState) -> Answer {
+    let c = st.s3_connections.counts();
+    let saturated = st.s3_connections.saturated();
     ok(api::Health {
-        status: "ok".to_owned(),
+        status: if saturated { "saturated" } else { "ok" }.to_owned(),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        s3_connections: u64::try_from(c.open).ok(),
+        s3_max_connections: u64::try_from(c.max).ok(),
+        s3_connections_refused: Some(c.refused),
     })
 }
 

@@ -41,6 +41,8 @@ pub struct AdminState {
     pub started: Instant,
     /// The runner's view of the background workers.
     pub workers: Workers,
+    /// The S3 listener's connection counters (health shows saturation).
+    pub s3_connections: Arc<crate::http::ConnectionGauge>,
 }
 
 /// The admin API for one connection (served by `http::HttpListener`).
@@ -144,7 +146,7 @@ async fn route(st: &AdminState, req: Request<Incoming>) -> Answer {
     };
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     if method == Method::GET && segs == ["v1", "health"] {
-        return handlers::health();
+        return handlers::health(st);
     }
     if !bearer(&req).is_some_and(|t| st.token.verify(t)) {
         return Err(ApiError::unauthorized());

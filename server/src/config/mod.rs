@@ -182,6 +182,19 @@ impl Config {
         Duration::from_secs(self.s3.header_read_timeout_secs)
     }
 
+    /// What a request body to the S3 listener must sustain.
+    pub fn s3_body_rate(&self) -> crate::http::BodyRate {
+        crate::http::BodyRate {
+            min_bytes_per_sec: self.s3.body_min_rate,
+            window: Duration::from_secs(self.s3.body_rate_window_secs),
+        }
+    }
+
+    /// Open connections the S3 listener accepts at once.
+    pub fn s3_max_connections(&self) -> usize {
+        self.s3.max_connections
+    }
+
     /// The admin listener's address. Left at its default while the S3
     /// listener picks a free port (tests, harnesses), the admin API picks one
     /// too, so that servers started side by side do not collide on 9001.

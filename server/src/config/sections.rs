@@ -43,6 +43,19 @@ pub struct S3Section {
     /// connection is closed (against slow clients holding connections open).
     #[serde(default = "default_header_read_timeout_secs")]
     pub header_read_timeout_secs: u64,
+    /// Bytes per second a request body must average, over each
+    /// `body_rate_window_secs` the server spends waiting for it; slower
+    /// bodies are cut with 400 RequestTimeout. 0 turns the check off.
+    #[serde(default = "default_body_min_rate")]
+    pub body_min_rate: u64,
+    /// Seconds of waiting over which `body_min_rate` is judged.
+    #[serde(default = "default_body_rate_window_secs")]
+    pub body_rate_window_secs: u64,
+    /// Open connections the S3 listener accepts at once; one more is
+    /// answered 503 SlowDown and closed (never left to exhaust descriptors).
+    /// Lowered at start if the process's file-descriptor limit is smaller.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 /// `[admin]`: the admin API listener.
@@ -131,6 +144,15 @@ fn default_region() -> String {
 fn default_header_read_timeout_secs() -> u64 {
     30
 }
+fn default_body_min_rate() -> u64 {
+    1024
+}
+fn default_body_rate_window_secs() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    4096
+}
 fn default_zstd_level() -> i32 {
     3
 }
@@ -165,6 +187,9 @@ impl Default for S3Section {
             region: default_region(),
             domain: None,
             header_read_timeout_secs: default_header_read_timeout_secs(),
+            body_min_rate: default_body_min_rate(),
+            body_rate_window_secs: default_body_rate_window_secs(),
+            max_connections: default_max_connections(),
         }
     }
 }

@@ -50,6 +50,12 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    if c.s3.body_rate_window_secs == 0 {
+        return invalid("[s3] body_rate_window_secs must be at least 1".to_owned());
+    }
+    if c.s3.max_connections == 0 {
+        return invalid("[s3] max_connections must be at least 1".to_owned());
+    }
     let k = &c.engine.chunker;
     if !(k.min_size >= 64 && k.min_size <= k.avg_size && k.avg_size <= k.max_size) {
         return invalid(format!(

@@ -2,7 +2,8 @@
 //! is dropped (so a GET is logged with its full duration, or as incomplete
 //! when the client went away). It also fixes up what s3s leaves to the
 //! front: closing a connection whose request body was not read, and the
-//! bodies of 304 and of errors without a message.
+//! bodies of 304 and of errors without a message. Request bodies are held
+//! to the minimum rate here (`body_rate`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use s3s::service::S3Service;
 use s3s::{HttpError, StdError};
 
+use super::body_rate::{BodyRate, RateLimitedBody};
 use crate::s3::{LabelSlot, with_default_message};
 
 /// The S3 service of one connection, wrapped with the access log.
@@ -25,6 +27,7 @@ use crate::s3::{LabelSlot, with_default_message};
 pub struct AccessLogged {
     inner: S3Service,
     peer: SocketAddr,
+    rate: BodyRate,
 }
 
 impl std::fmt::Debug for AccessLogged {
@@ -36,10 +39,11 @@ impl std::fmt::Debug for AccessLogged {
 }
 
 /// What [`super::HttpListener::serve`] takes: the logged S3 service per connection.
-pub fn access_logged(service: S3Service) -> impl Fn(SocketAddr) -> AccessLogged {
+pub fn access_logged(service: S3Service, rate: BodyRate) -> impl Fn(SocketAddr) -> AccessLogged {
     move |peer| AccessLogged {
         inner: service.clone(),
         peer,
+        rate,
     }
 }
 
@@ -105,7 +109,7 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
         let (parts, body) = req.into_parts();
         let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
         let body = TrackedBody {
-            inner: body,
+            inner: RateLimitedBody::new(body, self.rate),
             finished: Arc::clone(&finished),
         };
         let req = Request::from_parts(parts, s3s::Body::http_body(body));
@@ -217,13 +221,13 @@ impl Drop for LogBody {
 
 /// The request body, noting when it has been read to its end.
 struct TrackedBody {
-    inner: Incoming,
+    inner: RateLimitedBody<Incoming>,
     finished: Arc<AtomicBool>,
 }
 
 impl HttpBody for TrackedBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,

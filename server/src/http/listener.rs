@@ -16,7 +16,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use std::sync::Arc;
+
 use super::ListenerError;
+use super::connection_cap::{self, ConnectionGauge};
 use super::deadline::FirstByteDeadline;
 use super::tls::{self, TlsPaths};
 
@@ -51,6 +54,7 @@ pub struct HttpListener {
     local: SocketAddr,
     tls: Option<TlsAcceptor>,
     timeouts: Timeouts,
+    connections: Arc<ConnectionGauge>,
 }
 
 impl std::fmt::Debug for HttpListener {
@@ -59,6 +63,7 @@ impl std::fmt::Debug for HttpListener {
             .field("local", &self.local)
             .field("tls", &self.tls.is_some())
             .field("timeouts", &self.timeouts)
+            .field("connections", &self.connections.counts())
             .finish()
     }
 }
@@ -82,7 +87,20 @@ impl HttpListener {
             local,
             tls,
             timeouts,
+            connections: ConnectionGauge::new(usize::MAX),
         })
+    }
+
+    /// Serves at most `max` connections at once (see [`connection_cap`]).
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.connections = ConnectionGauge::new(max);
+        self
+    }
+
+    /// The listener's connection counters, for the health report.
+    pub fn connections(&self) -> Arc<ConnectionGauge> {
+        Arc::clone(&self.connections)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -126,11 +144,17 @@ impl HttpListener {
                             continue;
                         }
                     };
+                    let Some(slot) = self.connections.try_admit() else {
+                        tracing::debug!(%peer, "connection cap reached: turning the connection away");
+                        conns.spawn(connection_cap::refuse(stream, self.tls.is_none()));
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let svc = make(peer);
                     let tls = self.tls.clone();
                     let stop = stop_rx.clone();
                     conns.spawn(async move {
+                        let _slot = slot;
                         match tls {
                             None => serve_conn(stream, svc, stop, timeouts).await,
                             Some(acceptor) => match tokio::time::timeout(timeouts.tls_handshake, acceptor.accept(stream)).await {

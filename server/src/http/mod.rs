@@ -4,11 +4,15 @@
 //! wraps the S3 service here too (`access_log`).
 
 mod access_log;
+mod body_rate;
+mod connection_cap;
 mod deadline;
 mod listener;
 mod tls;
 
 pub use access_log::{AccessLogged, access_logged};
+pub use body_rate::{BodyRate, BodyTooSlow};
+pub use connection_cap::{ConnectionCounts, ConnectionGauge, fit_to_descriptor_limit};
 pub use listener::{HttpListener, Timeouts};
 pub use tls::TlsPaths;
 

@@ -124,7 +124,13 @@ pub fn custom(code: &'static str, status: http::StatusCode, message: &'static st
 /// not nameable types outside the crate, so they are told apart by their text.
 fn body_error(io: &std::io::Error) -> S3Error {
     let text = io.to_string();
-    if text.contains("SignatureMismatch") {
+    if text.contains("RequestTimeout:") {
+        // crate::http::BodyTooSlow, through s3s's body wrappers.
+        msg(
+            S3ErrorCode::RequestTimeout,
+            "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+        )
+    } else if text.contains("SignatureMismatch") {
         msg(
             S3ErrorCode::SignatureDoesNotMatch,
             "The request signature we calculated does not match the signature you provided.",
@@ -399,6 +405,12 @@ mod tests {
         let sha = std::io::Error::other("UploadStreamError: Sha256Mismatch");
         let e = to_s3(EngineError::Body(sha));
         assert_eq!(e.code().as_str(), "XAmzContentSHA256Mismatch");
+        assert_eq!(e.status_code().map(|s| s.as_u16()), Some(400));
+        let slow = std::io::Error::other(
+            "AwsChunkedStreamError: Underlying: RequestTimeout: the request body sent 1 bytes",
+        );
+        let e = to_s3(EngineError::Body(slow));
+        assert_eq!(e.code(), &S3ErrorCode::RequestTimeout);
         assert_eq!(e.status_code().map(|s| s.as_u16()), Some(400));
         let cut = std::io::Error::other("connection reset");
         assert_eq!(

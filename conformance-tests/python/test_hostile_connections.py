@@ -1,0 +1,227 @@
+"""Hostile and broken clients at the connection level (issue 10): stalled
+uploads, trickled bodies, half-sent headers and connection floods, against
+the real cofferd on loopback, with its limits turned down so that each test
+takes seconds. Every test is bounded in connections and in time."""
+
+import json
+import resource
+import socket
+import time
+import urllib.request
+
+import pytest
+
+import rawhttp
+import sigv4
+from coffer_harness import Cofferd
+
+
+def _admin_url(server):
+    prefix = "coffer: admin API listening on "
+    for line in server.startup_lines:
+        if line.startswith(prefix):
+            return line[len(prefix):].strip().rstrip("/")
+    raise AssertionError("no admin API line in " + repr(server.startup_lines))
+
+
+def _health(server):
+    with urllib.request.urlopen(_admin_url(server) + "/v1/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _threads(server):
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line")
+
+
+def _open_put(server, bucket, key, declared, first=b"x"):
+    """A signed PUT whose headers declare `declared` bytes, then only `first` sent."""
+    path = rawhttp.object_path(bucket, key)
+    h = sigv4.sign("PUT", f"127.0.0.1:{server.port}", path, [], {}, sigv4.UNSIGNED)
+    h["content-length"] = str(declared)
+    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(head.encode() + first)
+    return sock
+
+
+def _read_response(sock, timeout):
+    """Reads until the server closes the connection or `timeout` passes."""
+    sock.settimeout(timeout)
+    got = b""
+    try:
+        while True:
+            part = sock.recv(65536)
+            if not part:
+                break
+            got += part
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return got
+
+
+def _closed_within(sock, timeout):
+    """True when the server closes the connection (EOF or reset) within `timeout`."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(65536):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def _raise_own_fd_limit(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+
+
+@pytest.fixture(scope="module")
+def slow_limits(tmp_path_factory):
+    """Bodies must average 1000 B/s over 2 s of waiting; headers arrive within 2 s."""
+    s = Cofferd(tmp_path_factory.mktemp("cofferd-slow"), extra_env={
+        "COFFER_BODY_MIN_RATE": "1000",
+        "COFFER_BODY_RATE_WINDOW_SECS": "2",
+        "COFFER_HEADER_READ_TIMEOUT_SECS": "2",
+    })
+    yield s
+    s.kill()
+
+
+def test_regression_trickled_body_is_cut_with_request_timeout(slow_limits):
+    s3 = slow_limits.client()
+    s3.create_bucket(Bucket="trickle")
+    sock = _open_put(slow_limits, "trickle", "k", declared=1 << 20, first=b"abc")
+    started = time.monotonic()
+    try:
+        for _ in range(20):
+            # 1 byte every 0.25 s: 4 B/s, far under the minimum.
+            time.sleep(0.25)
+            try:
+                sock.sendall(b"z")
+            except OSError:
+                break
+        resp = _read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert resp.startswith(b"HTTP/1.1 400"), resp[:300]
+    assert rawhttp.error_code(resp) == "RequestTimeout", resp
+    assert time.monotonic() - started < 15
+    keys = s3.list_objects_v2(Bucket="trickle").get("Contents", [])
+    assert keys == [], "nothing of a cut upload is stored"
+
+
+def test_a_slow_body_above_the_minimum_rate_is_stored(slow_limits):
+    s3 = slow_limits.client()
+    s3.create_bucket(Bucket="slow-ok")
+    data = bytes(range(256)) * 200  # 51,200 bytes over ~2.5 s: ~20 kB/s
+    sock = _open_put(slow_limits, "slow-ok", "k", declared=len(data), first=b"")
+    try:
+        for i in range(0, len(data), 2048):
+            sock.sendall(data[i:i + 2048])
+            time.sleep(0.1)
+        sock.settimeout(30)
+        resp = sock.recv(65536)
+    finally:
+        sock.close()
+    assert resp.startswith(b"HTTP/1.1 200"), resp[:300]
+    assert s3.get_object(Bucket="slow-ok", Key="k")["Body"].read() == data
+
+
+def test_regression_half_sent_headers_are_closed_after_the_timeout(slow_limits):
+    socks = []
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", slow_limits.port), timeout=30)
+        sock.sendall(b"PUT /a/b HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-date: 2026")
+        socks.append(sock)
+    started = time.monotonic()
+    try:
+        for sock in socks:
+            left = max(0.1, 10 - (time.monotonic() - started))
+            assert _closed_within(sock, left), "a half-sent header kept its connection open"
+        assert time.monotonic() - started < 10
+    finally:
+        for sock in socks:
+            sock.close()
+    # The server still serves.
+    slow_limits.client().list_buckets()
+
+
+def test_regression_stalled_upload_flood_does_not_freeze_other_clients(tmp_path_factory):
+    """600 signed PUTs that declare 64 MiB, send one byte and go silent used to
+    fill the blocking pool (a thread each) and hang every other request."""
+    flood = 600
+    _raise_own_fd_limit(flood + 256)
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-flood"), extra_env={
+        # Long enough that no stalled upload is cut while the test runs.
+        "COFFER_BODY_RATE_WINDOW_SECS": "300",
+    })
+    socks = []
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="flood")
+        threads_before = _threads(server)
+        for i in range(flood):
+            socks.append(_open_put(server, "flood", f"stalled/{i}", declared=64 << 20))
+        time.sleep(1.0)
+        started = time.monotonic()
+        body = b"still served " * 80_000
+        s3.put_object(Bucket="flood", Key="other", Body=body)
+        assert s3.get_object(Bucket="flood", Key="other")["Body"].read() == body
+        assert s3.head_object(Bucket="flood", Key="other")["ContentLength"] == len(body)
+        elapsed = time.monotonic() - started
+        assert elapsed < 20, f"other clients waited {elapsed:.1f} s behind the stalled uploads"
+        threads = _threads(server)
+        assert threads < threads_before + 64, (
+            f"{threads} threads with {flood} stalled uploads (before: {threads_before}): "
+            "a stalled upload must not hold a thread")
+        health = _health(server)
+        assert health["status"] == "ok", health
+        assert health["s3_connections"] >= flood, health
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()
+
+
+def test_regression_connection_flood_past_the_cap_gets_slow_down(tmp_path_factory):
+    cap = 32
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-cap"), extra_env={
+        "COFFER_MAX_CONNECTIONS": str(cap),
+    })
+    socks = []
+    try:
+        # The soft descriptor limit was raised to the hard one at start.
+        with open(f"/proc/{server.proc.pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        soft, hard = line.split()[3:5]
+        assert soft == hard, line
+        for _ in range(cap):
+            socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=30))
+        deadline = time.monotonic() + 10
+        while _health(server).get("s3_connections", 0) < cap and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = _health(server)
+        assert health["status"] == "saturated", health
+        status, _, body = rawhttp.request(server, "GET", "/")
+        assert status == 503, body
+        assert rawhttp.error_code(body) == "SlowDown", body
+        assert _health(server)["s3_connections_refused"] >= 1
+        for sock in socks:
+            sock.close()
+        socks = []
+        deadline = time.monotonic() + 10
+        while _health(server)["status"] != "ok" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, _, body = rawhttp.request(server, "GET", "/")
+        assert status == 200, body
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()
