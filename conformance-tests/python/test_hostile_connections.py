@@ -164,8 +164,14 @@ def test_regression_stalled_upload_flood_does_not_freeze_other_clients(tmp_path_
     })
     socks = []
     try:
-        s3 = server.client()
-        s3.create_bucket(Bucket="flood")
+        server.client().create_bucket(Bucket="flood")
+        # The stalled uploads are the root key's; the other client has its own
+        # key (one key's uploads may only hold [s3] max_requests_per_key slots).
+        other = _admin(server, "POST", "/v1/keys", {"name": "other"})
+        _admin(server, "POST", f"/v1/keys/{other['access_key_id']}/grants",
+               {"bucket": "flood", "prefix": "", "read": True, "write": True,
+                "delete": False, "owner": False})
+        s3 = server.client(access_key=other["access_key_id"], secret_key=other["secret_access_key"])
         threads_before = _threads(server)
         for i in range(flood):
             socks.append(_open_put(server, "flood", f"stalled/{i}", declared=64 << 20))
@@ -220,6 +226,58 @@ def test_regression_connection_flood_past_the_cap_gets_slow_down(tmp_path_factor
         while _health(server)["status"] != "ok" and time.monotonic() < deadline:
             time.sleep(0.05)
         status, _, body = rawhttp.request(server, "GET", "/")
+        assert status == 200, body
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()
+
+
+def _admin(server, method, path, body=None):
+    token = (server.data_dir / "admin.token").read_text().strip()
+    req = urllib.request.Request(_admin_url(server) + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
+    per_key = 4
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-per-key"), extra_env={
+        "COFFER_MAX_REQUESTS_PER_KEY": str(per_key),
+        "COFFER_BODY_RATE_WINDOW_SECS": "300",
+    })
+    socks = []
+    try:
+        root = server.client()
+        root.create_bucket(Bucket="shared")
+        other = _admin(server, "POST", "/v1/keys", {"name": "production"})
+        _admin(server, "POST", f"/v1/keys/{other['access_key_id']}/grants",
+               {"bucket": "shared", "prefix": "", "read": True, "write": True,
+                "delete": False, "owner": False})
+        # The root key's slots are all held by uploads that went silent.
+        for i in range(per_key):
+            socks.append(_open_put(server, "shared", f"stalled/{i}", declared=1 << 20))
+        time.sleep(0.5)
+        started = time.monotonic()
+        status, _, body = rawhttp.request(server, "GET", "/shared", params=[("list-type", "2")])
+        waited = time.monotonic() - started
+        assert status == 503, body
+        assert rawhttp.error_code(body) == "SlowDown", body
+        assert waited >= 5, f"answered after {waited:.1f} s: a request queues before it is refused"
+        # Another key is served at once.
+        prod = server.client(access_key=other["access_key_id"], secret_key=other["secret_access_key"])
+        prod.put_object(Bucket="shared", Key="from-prod", Body=b"ok")
+        assert prod.get_object(Bucket="shared", Key="from-prod")["Body"].read() == b"ok"
+        # Once a slot frees, the root key is served again.
+        socks.pop().close()
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, body = rawhttp.request(server, "GET", "/shared", params=[("list-type", "2")])
+            if status == 200 or time.monotonic() > deadline:
+                break
         assert status == 200, body
     finally:
         for sock in socks:

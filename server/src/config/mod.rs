@@ -249,6 +249,10 @@ impl Config {
         S3Options {
             region: self.s3.region.clone(),
             domain: self.s3.domain.clone(),
+            limits: crate::s3::request_limits::RequestLimitSettings {
+                max_requests: self.s3.max_requests,
+                max_requests_per_key: self.s3.max_requests_per_key,
+            },
         }
     }
 

@@ -56,6 +56,14 @@ pub struct S3Section {
     /// Lowered at start if the process's file-descriptor limit is smaller.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Signed requests served at once; more wait up to 10 s for a slot, then
+    /// get 503 SlowDown. 0 = no limit.
+    #[serde(default = "default_max_requests")]
+    pub max_requests: usize,
+    /// Signed requests of one access key served at once (waiting as above),
+    /// so that one key cannot take every slot. 0 = no limit.
+    #[serde(default = "default_max_requests_per_key")]
+    pub max_requests_per_key: usize,
 }
 
 /// `[admin]`: the admin API listener.
@@ -153,6 +161,12 @@ fn default_body_rate_window_secs() -> u64 {
 fn default_max_connections() -> usize {
     4096
 }
+fn default_max_requests() -> usize {
+    1024
+}
+fn default_max_requests_per_key() -> usize {
+    256
+}
 fn default_zstd_level() -> i32 {
     3
 }
@@ -190,6 +204,8 @@ impl Default for S3Section {
             body_min_rate: default_body_min_rate(),
             body_rate_window_secs: default_body_rate_window_secs(),
             max_connections: default_max_connections(),
+            max_requests: default_max_requests(),
+            max_requests_per_key: default_max_requests_per_key(),
         }
     }
 }

@@ -20,6 +20,7 @@ use s3s::service::S3Service;
 use s3s::{HttpError, StdError};
 
 use super::body_rate::{BodyRate, RateLimitedBody};
+use crate::s3::request_limits::{PermitSlot, RequestPermit};
 use crate::s3::{LabelSlot, with_default_message};
 
 /// The S3 service of one connection, wrapped with the access log.
@@ -97,6 +98,8 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         let slot = LabelSlot::default();
         req.extensions_mut().insert(slot.clone());
+        let permits = PermitSlot::default();
+        req.extensions_mut().insert(permits.clone());
         let mut record = Record {
             start: Instant::now(),
             peer: self.peer,
@@ -153,6 +156,7 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
                     inner: body,
                     sent: 0,
                     record: Some(record),
+                    _permit: permits.take(),
                 },
             ))
         })
@@ -166,6 +170,8 @@ pub struct LogBody {
     inner: s3s::Body,
     sent: u64,
     record: Option<Record>,
+    /// The request's concurrency slot, released with the body.
+    _permit: Option<RequestPermit>,
 }
 
 impl std::fmt::Debug for LogBody {

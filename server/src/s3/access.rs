@@ -14,6 +14,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 use super::auth::CofferAccess;
 use super::error::to_s3;
 use super::permissions::{Scope, rule_for};
+use super::request_limits::{PermitSlot, RequestLimits};
 use crate::engine::Engine;
 use crate::engine::access::{KeyAccess, Permission};
 
@@ -21,11 +22,12 @@ use crate::engine::access::{KeyAccess, Permission};
 #[derive(Debug, Clone)]
 pub struct GrantAccess {
     engine: Arc<Engine>,
+    limits: Arc<RequestLimits>,
 }
 
 impl GrantAccess {
-    pub fn new(engine: Arc<Engine>) -> Self {
-        GrantAccess { engine }
+    pub fn new(engine: Arc<Engine>, limits: Arc<RequestLimits>) -> Self {
+        GrantAccess { engine, limits }
     }
 }
 
@@ -102,8 +104,15 @@ impl S3Access for GrantAccess {
                 _ => key.is_admin,
             },
         };
+        require(ok)?;
+        // Only a request that may proceed queues for a slot; the slot goes
+        // to the access log wrapper, which holds it until the body is sent.
+        let permit = self.limits.acquire(&id).await?;
+        if let Some(slot) = cx.extensions_mut().get::<PermitSlot>() {
+            slot.put(permit);
+        }
         cx.extensions_mut().insert(Arc::new(key));
-        require(ok)
+        Ok(())
     }
 
     async fn list_objects(&self, req: &mut S3Request<ListObjectsInput>) -> S3Result<()> {

@@ -18,6 +18,7 @@ mod multipart;
 mod objects;
 pub mod permissions;
 mod range;
+pub mod request_limits;
 mod service;
 mod token;
 mod url_encoding;
@@ -52,6 +53,8 @@ pub struct S3Options {
     pub region: String,
     /// Base domain for virtual-host addressing; `None` = path style only.
     pub domain: Option<String>,
+    /// Concurrent signed requests, in total and per access key.
+    pub limits: request_limits::RequestLimitSettings,
 }
 
 /// The hyper service: SigV4 against the engine's keys, every request signed.
@@ -59,7 +62,10 @@ pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
     builder.set_auth(CofferAuth::new(Arc::clone(&engine)));
-    builder.set_access(access::GrantAccess::new(Arc::clone(&engine)));
+    builder.set_access(access::GrantAccess::new(
+        Arc::clone(&engine),
+        Arc::new(request_limits::RequestLimits::new(opts.limits)),
+    ));
     if let Some(domain) = &opts.domain {
         builder.set_host(DomainHost::new(domain));
     }
