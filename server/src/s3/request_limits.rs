@@ -85,9 +85,12 @@ impl RequestLimits {
             .per_key
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Some(Arc::clone(keys.entry(key.to_owned()).or_insert_with(
-            || Arc::new(Semaphore::new(self.settings.max_requests_per_key)),
-        )))
+        if let Some(sem) = keys.get(key) {
+            return Some(Arc::clone(sem));
+        }
+        let sem = Arc::new(Semaphore::new(self.settings.max_requests_per_key));
+        keys.insert(key.to_owned(), Arc::clone(&sem));
+        Some(sem)
     }
 
     /// A slot for one request of `key`, waiting at most the queue wait for
