@@ -23,8 +23,9 @@ if ! RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}" cargo test --workspace --no-fai
 fi
 
 # Python: boto3 and hand-made HTTP requests against real cofferd. Exit code 5 (nothing collected) fails too.
+# The venv is $COFFER_VENV when set (as for the Rust kit, conformance-tests/src/paths.rs), else .venv.
 rc=0
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance-tests/python || rc=$?
+"${COFFER_VENV:-.venv}/bin/python" -m pytest -q -p no:cacheprovider conformance-tests/python || rc=$?
 if [ "$rc" -ne 0 ]; then
     failed+=("pytest (exit $rc)")
 fi

@@ -44,7 +44,12 @@ pub enum ApiError {
     Unreachable { url: String, reason: String },
     /// 401, or 403 in the contract's JSON (exit 4).
     #[error("the admin token was refused (HTTP {status}{})", detail(message))]
-    TokenRefused { status: u16, message: String },
+    TokenRefused {
+        status: u16,
+        /// The contract's error code (`Unauthorized`), empty when the body was not the contract's.
+        code: String,
+        message: String,
+    },
     /// A 4xx in the contract's JSON (exit 1).
     #[error("{}", refusal(status, code, message, subject))]
     Refused {
@@ -130,6 +135,32 @@ impl ApiError {
             | ApiError::NotAdminApi { .. }
             | ApiError::BadAnswer { .. } => 3,
             ApiError::TokenRefused { .. } => 4,
+        }
+    }
+
+    /// The HTTP status the server answered with; `None` when nothing answered or the
+    /// answer was a success the contract does not allow.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Refused { status, .. }
+            | ApiError::TokenRefused { status, .. }
+            | ApiError::ServerFault { status, .. }
+            | ApiError::NotAdminApi { status, .. } => Some(*status),
+            ApiError::Unreachable { .. } | ApiError::BadAnswer { .. } => None,
+        }
+    }
+
+    /// The contract's error code (`NoSuchBucket`, `Unauthorized`…), when the body had one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { code, .. }
+            | ApiError::TokenRefused { code, .. }
+            | ApiError::ServerFault { code, .. }
+                if !code.is_empty() =>
+            {
+                Some(code)
+            }
+            _ => None,
         }
     }
 }
@@ -261,7 +292,11 @@ impl AdminClient {
             .unwrap_or_default();
         match status {
             // A 401 means the token, whoever wrote the body (the API, or a proxy in front of it).
-            401 => ApiError::TokenRefused { status, message },
+            401 => ApiError::TokenRefused {
+                status,
+                code,
+                message,
+            },
             500..=599 => ApiError::ServerFault {
                 status,
                 code,
@@ -271,7 +306,11 @@ impl AdminClient {
                 url: self.base.clone(),
                 status,
             },
-            403 => ApiError::TokenRefused { status, message },
+            403 => ApiError::TokenRefused {
+                status,
+                code,
+                message,
+            },
             _ => ApiError::Refused {
                 status,
                 code,

@@ -1,8 +1,9 @@
 //! Where `coffer` finds the server and the token: flags, then environment, then
 //! `~/.config/coffer/cli.toml`; and the refusal of a token file others can read.
 //!
-//! Runs the real binary against a fake admin API; end-to-end tests against the real cofferd come
-//! with the server side of the admin API.
+//! Runs the real binary against real cofferds (two, where the test must tell which one
+//! was asked: the request lands as a bucket on one of them). That nothing at all is sent
+//! with an exposed token is only visible to the fake admin API.
 
 mod support;
 
@@ -10,8 +11,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use coffer_conformance::TestEnv;
 use serde_json::json;
 use support::fake_admin::{FakeAdmin, Route};
+use support::real::{token, url};
 use support::run::coffer;
 
 fn buckets_route() -> Vec<Route> {
@@ -29,102 +32,118 @@ fn write_config(home: &Path, text: &str) {
     fs::write(dir.join("cli.toml"), text).unwrap();
 }
 
+/// Whether `env`'s server holds `bucket`.
+fn has_bucket(env: &TestEnv, bucket: &str) -> bool {
+    env.admin()
+        .call("GET", &format!("/v1/buckets/{bucket}"), None)
+        .is_ok()
+}
+
 #[test]
 fn config_file_supplies_url_and_token_file() {
-    let server = FakeAdmin::start("file-token", buckets_route());
+    let env = TestEnv::shared("cli-config-file");
     let home = tempfile::tempdir().unwrap();
-    write_private(&home.path().join(".config-token"), "file-token\n");
+    write_private(
+        &home.path().join(".config-token"),
+        &format!("{}\n", token(&env)),
+    );
     write_config(
         home.path(),
         &format!(
             "url = \"{}\"\ntoken_file = \"~/.config-token\"\n",
-            server.url
+            url(&env)
         ),
     );
-    coffer(home.path(), &[], &["bucket", "list"]).expect(0);
-    assert_eq!(
-        server.only("GET", "/v1/buckets").authorization.as_deref(),
-        Some("Bearer file-token")
-    );
+    coffer(home.path(), &[], &["bucket", "create", "cli-from-file"]).expect(0);
+    assert!(has_bucket(&env, "cli-from-file"));
+    // A wrong token in the file is the server's refusal, so the file was what was read.
+    write_private(&home.path().join(".config-token"), "not-the-token\n");
+    coffer(home.path(), &[], &["bucket", "list"]).expect(4);
 }
 
 #[test]
 fn relative_token_file_is_taken_from_the_config_directory() {
-    let server = FakeAdmin::start("rel", buckets_route());
+    let env = TestEnv::shared("cli-config-relative");
     let home = tempfile::tempdir().unwrap();
     write_config(
         home.path(),
-        &format!("url = \"{}\"\ntoken_file = \"admin.token\"\n", server.url),
+        &format!("url = \"{}\"\ntoken_file = \"admin.token\"\n", url(&env)),
     );
-    write_private(&home.path().join(".config/coffer/admin.token"), "rel");
+    write_private(
+        &home.path().join(".config/coffer/admin.token"),
+        &token(&env),
+    );
     coffer(home.path(), &[], &["bucket", "list"]).expect(0);
 }
 
 #[test]
 fn environment_beats_config_file() {
-    let from_env = FakeAdmin::start("env-token", buckets_route());
-    let from_file = FakeAdmin::start("file-token", buckets_route());
+    let from_env = TestEnv::shared("cli-config-env");
+    let from_file = TestEnv::new("cli-config-env-file");
     let home = tempfile::tempdir().unwrap();
-    write_private(&home.path().join("tok"), "file-token");
+    write_private(&home.path().join("tok"), &token(&from_file));
     write_config(
         home.path(),
-        &format!("url = \"{}\"\ntoken_file = \"~/tok\"\n", from_file.url),
+        &format!("url = \"{}\"\ntoken_file = \"~/tok\"\n", url(&from_file)),
     );
     coffer(
         home.path(),
         &[
-            ("COFFER_ADMIN_URL", &from_env.url),
-            ("COFFER_ADMIN_TOKEN", "env-token"),
+            ("COFFER_ADMIN_URL", &url(&from_env)),
+            ("COFFER_ADMIN_TOKEN", &token(&from_env)),
         ],
-        &["bucket", "list"],
+        &["bucket", "create", "cli-env-wins"],
     )
     .expect(0);
-    assert_eq!(from_env.requests().len(), 1);
-    assert!(from_file.requests().is_empty());
+    assert!(has_bucket(&from_env, "cli-env-wins"));
+    assert!(!has_bucket(&from_file, "cli-env-wins"));
 }
 
 #[test]
 fn flags_beat_environment() {
-    let from_flag = FakeAdmin::start("flag-token", buckets_route());
-    let from_env = FakeAdmin::start("env-token", buckets_route());
+    let from_flag = TestEnv::shared("cli-config-flag");
+    let from_env = TestEnv::new("cli-config-flag-env");
     let home = tempfile::tempdir().unwrap();
+    let (env_url, env_token) = (url(&from_env), token(&from_env));
     let env = [
-        ("COFFER_ADMIN_URL", from_env.url.as_str()),
-        ("COFFER_ADMIN_TOKEN", "env-token"),
+        ("COFFER_ADMIN_URL", env_url.as_str()),
+        ("COFFER_ADMIN_TOKEN", env_token.as_str()),
     ];
     coffer(
         home.path(),
         &env,
         &[
             "bucket",
-            "list",
+            "create",
+            "cli-flag-wins",
             "--url",
-            &from_flag.url,
+            &url(&from_flag),
             "--token",
-            "flag-token",
+            &token(&from_flag),
         ],
     )
     .expect(0);
-    assert_eq!(from_flag.requests().len(), 1);
-    assert!(from_env.requests().is_empty());
+    assert!(has_bucket(&from_flag, "cli-flag-wins"));
+    assert!(!has_bucket(&from_env, "cli-flag-wins"));
 
     // --token-file is a flag too, so it beats COFFER_ADMIN_TOKEN.
-    write_private(&home.path().join("tok"), "flag-token");
+    write_private(&home.path().join("tok"), &token(&from_flag));
     let tok = home.path().join("tok");
     coffer(
         home.path(),
         &env,
         &[
             "--url",
-            &from_flag.url,
+            &url(&from_flag),
             "--token-file",
             tok.to_str().unwrap(),
             "bucket",
-            "list",
+            "create",
+            "cli-flag-file-wins",
         ],
     )
     .expect(0);
-    assert_eq!(from_flag.requests().len(), 2);
+    assert!(has_bucket(&from_flag, "cli-flag-file-wins"));
 }
 
 #[test]

@@ -1,15 +1,17 @@
 //! The exit codes scripts rely on (0 ok, 1 server said no, 2 usage, 3 unreachable or 5xx,
 //! 4 token refused) and the one-line errors that go with them.
 //!
-//! Runs the real binary against a fake admin API; end-to-end tests against the real cofferd come
-//! with the server side of the admin API.
+//! Runs the real binary against a real cofferd; the answers a real server never gives (a 5xx,
+//! a 403 in the contract's JSON, a body that breaks the contract) come from the fake admin API.
 
 mod support;
 
 use std::net::TcpListener;
 
+use coffer_conformance::TestEnv;
 use serde_json::json;
 use support::fake_admin::{FakeAdmin, Route};
+use support::real::{cli, token, url};
 use support::run::{coffer, coffer_at};
 
 #[test]
@@ -31,19 +33,20 @@ fn unreachable_server_exits_3() {
 
 #[test]
 fn refused_token_exits_4() {
-    let server = FakeAdmin::start(
-        "right",
-        vec![Route::json("GET", "/v1/keys", 200, json!([]))],
-    );
-    let run = coffer_at(&server.url, "wrong", &["key", "list"]).expect(4);
+    let env = TestEnv::shared("cli-refused-token");
+    let right = token(&env);
+    let run = coffer_at(&url(&env), "wrong", &["key", "list"]).expect(4);
     assert_eq!(
         run.stderr,
-        "coffer: the admin token was refused (HTTP 401: missing or wrong admin token)\n"
+        "coffer: the admin token was refused (HTTP 401: a valid admin token is required \
+         (Authorization: Bearer <token>))\n"
     );
-    assert!(!run.stderr.contains("wrong\n") && !run.stderr.contains("right"));
-    coffer_at(&server.url, "right", &["key", "list"]).expect(0);
+    assert!(!run.stderr.contains("wrong\n") && !run.stderr.contains(&right));
+    coffer_at(&url(&env), &right, &["key", "list"]).expect(0);
 }
 
+/// A real server answers a bad token with 401; a 403 in the contract's JSON
+/// (a token without admin rights) is for servers to come.
 #[test]
 fn forbidden_in_the_contract_json_exits_4() {
     let server = FakeAdmin::start(
@@ -75,27 +78,32 @@ fn unresolvable_host_exits_3() {
 
 #[test]
 fn not_found_exits_1() {
-    let server = FakeAdmin::start("t", vec![]);
-    coffer_at(&server.url, "t", &["key", "info", "AKX"]).expect(1);
-    coffer_at(&server.url, "t", &["bucket", "delete", "x"]).expect(1);
+    let env = TestEnv::shared("cli-not-found");
+    cli(&env, &["key", "info", "AKX"]).expect(1);
+    cli(&env, &["bucket", "delete", "cli-never-created"]).expect(1);
 }
 
 #[test]
 fn bad_request_exits_1_with_the_server_message() {
-    let server = FakeAdmin::start(
-        "t",
-        vec![Route::error(
-            "POST",
-            "/v1/buckets",
-            400,
-            "InvalidArgument",
-            "bucket names are 3 to 63 characters",
-        )],
-    );
-    let run = coffer_at(&server.url, "t", &["bucket", "create", "ab"]).expect(1);
-    assert_eq!(run.stderr, "coffer: bucket names are 3 to 63 characters\n");
+    let env = TestEnv::shared("cli-bad-request");
+    let refused = env
+        .admin()
+        .refused("POST", "/v1/buckets", Some(&json!({"name": "ab"})));
+    let message = match &refused {
+        coffer_conformance::admin::ApiError::Refused {
+            status, message, ..
+        } => {
+            assert_eq!(*status, 400, "{refused:?}");
+            message.clone()
+        }
+        other => panic!("a refusal: {other:?}"),
+    };
+    assert!(!message.is_empty());
+    let run = cli(&env, &["bucket", "create", "ab"]).expect(1);
+    assert_eq!(run.stderr, format!("coffer: {message}\n"));
 }
 
+/// A real server does not fail on demand: the 500 comes from the fake.
 #[test]
 fn server_errors_exit_3() {
     let server = FakeAdmin::start(
@@ -117,9 +125,9 @@ fn server_errors_exit_3() {
 
 #[test]
 fn an_s3_listener_is_not_mistaken_for_the_admin_api() {
-    let xml = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>";
-    let server = FakeAdmin::start("t", vec![Route::raw("GET", "/v1/buckets", 403, xml)]);
-    let run = coffer_at(&server.url, "t", &["bucket", "list"]).expect(3);
+    // The real S3 listener answers /v1/buckets with its XML error.
+    let env = TestEnv::shared("cli-s3-listener");
+    let run = coffer_at(&env.endpoint(), &token(&env), &["bucket", "list"]).expect(3);
     assert!(
         run.stderr
             .contains("did not answer like a Coffer admin API"),
@@ -128,6 +136,7 @@ fn an_s3_listener_is_not_mistaken_for_the_admin_api() {
     );
 }
 
+/// Bodies that break the contract: only a fake sends them.
 #[test]
 fn answers_that_break_the_contract_exit_3() {
     let server = FakeAdmin::start(

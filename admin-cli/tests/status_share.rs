@@ -1,11 +1,12 @@
-//! `coffer status`, `coffer share` and `coffer completions` against a fake admin API.
-//!
-//! End-to-end tests against the real cofferd come with the server side of the admin API.
+//! `coffer status`, `coffer share` and `coffer completions` against a real cofferd; the
+//! exact status table (a day of uptime, gigabytes stored) against the fake admin API.
 
 mod support;
 
+use coffer_conformance::TestEnv;
 use serde_json::json;
 use support::fake_admin::{FakeAdmin, Route};
+use support::real::{cli, put, url};
 use support::run::{coffer, coffer_at};
 
 const TOKEN: &str = "tok";
@@ -29,6 +30,7 @@ fn status_routes() -> Vec<Route> {
     ]
 }
 
+/// Values a test server does not reach (a day up, GiB stored): the fake's.
 #[test]
 fn status_table() {
     let server = FakeAdmin::start(TOKEN, status_routes());
@@ -58,7 +60,56 @@ fn status_table() {
 }
 
 #[test]
+fn status_against_a_real_server() {
+    let env = TestEnv::new("cli-status");
+    cli(&env, &["bucket", "create", "one"]).expect(0);
+    put(&env, "one", "x", 1000);
+    let run = cli(&env, &["status"]).expect(0);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        run.stdout.starts_with(&format!(
+            "server:        {}\nhealth:        ok (cofferd {version}, up ",
+            url(&env)
+        )),
+        "{}",
+        run.stdout
+    );
+    for line in [
+        "buckets:       1\n",
+        "objects:       1\n",
+        "logical size:  1000 B (1,000 bytes)\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line:?} in\n{}", run.stdout);
+    }
+}
+
+#[test]
 fn status_json_is_the_api_answer_plus_health() {
+    let env = TestEnv::new("cli-status-json");
+    cli(&env, &["bucket", "create", "one"]).expect(0);
+    let run = cli(&env, &["status", "--json"]).expect(0);
+    let v = run.json();
+    assert_eq!(v["health"], json!("ok"));
+    assert_eq!(v["buckets"], json!(1));
+    let answer = env.admin().ok("GET", "/v1/status", None);
+    let mut without_health = v.as_object().unwrap().clone();
+    without_health.remove("health");
+    // Every field the API sent, and health beside them.
+    for (k, want) in answer.as_object().unwrap() {
+        if k != "uptime_seconds" {
+            assert_eq!(without_health.get(k), Some(want), "{k}: {v} vs {answer}");
+        }
+    }
+    assert_eq!(
+        without_health.len(),
+        answer.as_object().unwrap().len(),
+        "{v}"
+    );
+}
+
+/// Health is asked without the token; the fake shows which request carried it.
+#[test]
+fn status_json_of_the_fake_has_every_field() {
     let server = FakeAdmin::start(TOKEN, status_routes());
     let run = coffer_at(&server.url, TOKEN, &["status", "--json"]).expect(0);
     let v = run.json();
@@ -70,8 +121,8 @@ fn status_json_is_the_api_answer_plus_health() {
 
 #[test]
 fn status_with_a_wrong_token_exits_4_after_health_answered() {
-    let server = FakeAdmin::start("right", status_routes());
-    let run = coffer_at(&server.url, "wrong", &["status"]).expect(4);
+    let env = TestEnv::shared("cli-status-token");
+    let run = coffer_at(&url(&env), "wrong", &["status"]).expect(4);
     assert!(
         run.stderr
             .starts_with("coffer: the admin token was refused"),
@@ -82,47 +133,53 @@ fn status_with_a_wrong_token_exits_4_after_health_answered() {
 
 #[test]
 fn share_prints_the_url_alone_on_stdout() {
-    let url = "http://127.0.0.1:9000/dumps/latest/db.dump?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600";
-    let server = FakeAdmin::start(
-        TOKEN,
-        vec![Route::json("POST", "/v1/share", 200, json!({"url": url}))],
-    );
-    let run = coffer_at(
-        &server.url,
-        TOKEN,
-        &["share", "dumps/latest/db.dump", "--key", "AKDEV"],
+    let env = TestEnv::shared("cli-share");
+    let admin = env.admin();
+    admin.create_bucket("cli-share");
+    put(&env, "cli-share", "latest/db.dump", 321);
+    let dev = admin.create_key("cli-share-dev", &[("cli-share", "", "r")]);
+    let run = cli(
+        &env,
+        &["share", "cli-share/latest/db.dump", "--key", &dev.id],
     )
     .expect(0);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    let url = run.stdout.trim_end().to_owned();
     assert_eq!(run.stdout, format!("{url}\n"));
-    assert!(run.stderr.contains("for 1h"), "{}", run.stderr);
-    assert_eq!(
-        server.only("POST", "/v1/share").json(),
-        json!({"bucket": "dumps", "key": "latest/db.dump", "access_key_id": "AKDEV",
-               "expires_in_seconds": 3600})
+    assert!(
+        url.starts_with(&format!("{}/cli-share/latest/db.dump?", env.endpoint())),
+        "{url}"
     );
-    let run = coffer_at(
-        &server.url,
-        TOKEN,
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    assert!(run.stderr.contains("for 1h"), "{}", run.stderr);
+    // The URL works, for anyone, with no credentials.
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-sSf", "-o", "/dev/null", "-w", "%{size_download}", &url]);
+    let got = coffer_conformance::run_cmd(curl, std::time::Duration::from_secs(60));
+    got.assert_ok();
+    assert_eq!(got.stdout, "321");
+
+    let run = cli(
+        &env,
         &[
             "share",
-            "dumps/x",
+            "cli-share/latest/db.dump",
             "--key",
-            "AKDEV",
+            &dev.id,
             "--expires",
             "7d",
             "--json",
         ],
     )
     .expect(0);
-    assert_eq!(run.json(), json!({"url": url}));
-    assert_eq!(
-        server.requests()[1].json()["expires_in_seconds"],
-        json!(604_800)
-    );
+    let url = run.json()["url"].as_str().expect("a url").to_owned();
+    assert_eq!(run.json(), json!({ "url": url }));
+    assert!(url.contains("X-Amz-Expires=604800"), "{url}");
 }
 
 #[test]
 fn share_usage_errors() {
+    // Refused before anything is sent: the fake shows nothing arrived.
     let server = FakeAdmin::start(TOKEN, vec![]);
     let run = coffer_at(
         &server.url,

@@ -7,18 +7,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// `$COFFER_BIN`, else `<target dir>/debug/cofferd` next to this test binary.
+/// The test kit's `cofferd` (`$COFFER_BIN`, else the one next to this test binary);
+/// the bench starts it with its own launcher, as it does outside tests.
 fn cofferd() -> PathBuf {
-    if let Some(p) = std::env::var_os("COFFER_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    // <target>/debug/deps/smoke-<hash> → <target>/debug/cofferd
-    let debug = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test binary lives in <target>/debug/deps");
-    debug.join("cofferd")
+    coffer_conformance::paths::cofferd_bin()
 }
 
 fn metric(run: &Value, key: &str) -> f64 {

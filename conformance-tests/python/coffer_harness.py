@@ -1,8 +1,11 @@
-"""Starts the real cofferd binary for pytest, the same way the Rust harness does.
+"""Starts the real cofferd binary for pytest, the same way the Rust test kit does.
 
 cofferd is found at $COFFER_BIN or <repo>/target/debug/cofferd; it listens on
-127.0.0.1:0 with its own data dir and fixed root credentials, and the port is read
-from its "coffer: S3 listening on" stdout line.
+127.0.0.1:0 with its own data dir and fixed root credentials, and its start-up
+lines are read by parse_startup_lines, the Python twin of the server's own reader
+(server/src/startup_lines.rs): same prefixes, same fields. Both are pinned to
+conformance-tests/fixtures/startup_lines.txt (test_startup_lines.py here, the
+kit's unit test in Rust). The credentials repeat conformance-tests/src/credentials.rs.
 """
 
 import os
@@ -20,6 +23,79 @@ SECRET_KEY = "cofferTestRootSecret0000000000000000000001"
 REGION = "us-east-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+# The start-up line prefixes, as server/src/startup_lines.rs prints them.
+INITIALISED = "coffer: initialised a new repository in "
+MASTER_KEY_FILE = "coffer: master key file "
+MASTER_KEY_WARNING = " — BACK IT UP: without it nothing stored can be read"
+ROOT_ACCESS_KEY = "coffer: root access key id: "
+ROOT_SECRET_KEY = "coffer: root secret access key: "
+ADMIN_TOKEN_FILE = "coffer: admin token file "
+ADMIN_LISTENING = "coffer: admin API listening on "
+S3_LISTENING = "coffer: S3 listening on "
+
+
+class StartupReader:
+    """Reads start-up lines one at a time; feed() returns the whole start-up as a
+    dict once the S3 line (always the last) is read: s3_url, admin_url,
+    first_start (None, or data_dir, master_key_file, root_access_key,
+    root_secret_key) and admin_token_file (None unless this start created it)."""
+
+    def __init__(self):
+        self.fields = {}
+
+    def feed(self, line):
+        line = line.rstrip()
+        if line.startswith(S3_LISTENING):
+            return self._finish(_checked_url(line, line[len(S3_LISTENING):]))
+        for prefix, field in ((ADMIN_LISTENING, "admin_url"), (INITIALISED, "data_dir"),
+                              (MASTER_KEY_FILE, "master_key_file"),
+                              (ROOT_ACCESS_KEY, "root_access_key"),
+                              (ROOT_SECRET_KEY, "root_secret_key"),
+                              (ADMIN_TOKEN_FILE, "admin_token_file")):
+            if line.startswith(prefix):
+                value = line[len(prefix):]
+                if field == "admin_url":
+                    value = _checked_url(line, value)
+                elif field == "master_key_file" and value.endswith(MASTER_KEY_WARNING):
+                    value = value[:-len(MASTER_KEY_WARNING)]
+                self.fields[field] = value
+                break
+        return None
+
+    def _finish(self, s3_url):
+        f, self.fields = self.fields, {}
+        if "admin_url" not in f:
+            raise ValueError(f"the '{S3_LISTENING}' line came before any '{ADMIN_LISTENING}' line")
+        first_keys = ("data_dir", "master_key_file", "root_access_key", "root_secret_key")
+        present = [k for k in first_keys if k in f]
+        if present and len(present) != len(first_keys):
+            raise ValueError(f"the first start's lines are incomplete: {present}")
+        return {
+            "s3_url": s3_url,
+            "admin_url": f["admin_url"],
+            "first_start": {k: f[k] for k in first_keys} if present else None,
+            "admin_token_file": f.get("admin_token_file"),
+        }
+
+
+def _checked_url(line, url):
+    url = url.strip().rstrip("/")
+    hostport = url.split("://", 1)[1] if "://" in url else ""
+    if not url.startswith(("http://", "https://")) or not hostport.rsplit(":", 1)[-1].isdigit():
+        raise ValueError(f"'{line}' has no http:// or https:// URL with a port")
+    return url
+
+
+def parse_startup_lines(text):
+    """The start-up of a whole text, as StartupReader.feed returns it."""
+    reader = StartupReader()
+    for line in text.splitlines():
+        done = reader.feed(line)
+        if done is not None:
+            return done
+    raise ValueError(f"no '{S3_LISTENING}URL' line")
 
 
 def cofferd_bin() -> Path:
@@ -90,6 +166,8 @@ class Cofferd:
 
         threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True).start()
         self.startup_lines = []
+        self.startup = None
+        reader = StartupReader()
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -100,9 +178,13 @@ class Cofferd:
                 time.sleep(0.2)
                 self._fail("cofferd closed stdout before printing 'S3 listening on'")
             self.startup_lines.append(line)
-            prefix = "coffer: S3 listening on "
-            if line.startswith(prefix):
-                self.endpoint = line[len(prefix):].strip().rstrip("/")
+            try:
+                startup = reader.feed(line)
+            except ValueError as e:
+                self._fail(f"unreadable start-up lines: {e}")
+            if startup is not None:
+                self.startup = startup
+                self.endpoint = startup["s3_url"]
                 self.port = int(self.endpoint.rsplit(":", 1)[1])
                 return
             if time.monotonic() > deadline:

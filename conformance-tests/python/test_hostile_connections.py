@@ -17,11 +17,7 @@ from coffer_harness import Cofferd
 
 
 def _admin_url(server):
-    prefix = "coffer: admin API listening on "
-    for line in server.startup_lines:
-        if line.startswith(prefix):
-            return line[len(prefix):].strip().rstrip("/")
-    raise AssertionError("no admin API line in " + repr(server.startup_lines))
+    return server.startup["admin_url"].rstrip("/")
 
 
 def _health(server):

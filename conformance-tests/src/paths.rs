@@ -26,6 +26,11 @@ pub fn cofferd_bin() -> PathBuf {
     workspace_root().join("target/debug/cofferd")
 }
 
+/// The `coffer` CLI binary, built next to `cofferd` (`$COFFER_BIN`'s directory when that is set).
+pub fn coffer_bin() -> PathBuf {
+    cofferd_bin().with_file_name("coffer")
+}
+
 /// The Python venv holding boto3, pytest and awscli v1: `$COFFER_VENV` or `<workspace>/.venv`.
 pub fn venv_dir() -> PathBuf {
     std::env::var_os("COFFER_VENV")

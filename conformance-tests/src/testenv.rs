@@ -1,4 +1,5 @@
-//! One test's world: a temp dir, a running `cofferd` in it, and the base environment for clients.
+//! One test's world: a temp dir, a running `cofferd` (its own, or the test
+//! binary's shared one), and the base environment for clients.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -6,11 +7,14 @@ use std::process::Command;
 use tempfile::TempDir;
 
 use crate::paths;
-use crate::server::{CofferServer, ServerOptions};
+use crate::server::CofferServer;
+use crate::server_builder::ServerBuilder;
+use crate::shared;
 use crate::tls::{self, TlsFiles};
 
 /// A temp dir with `home/` (HOME and aws config of every client), `data/` (the server's data dir),
-/// `logs/` (server output), `work/` (test files) and a running server.
+/// `logs/` (server output), `work/` (test files) and a running server: its own, or
+/// for [`TestEnv::shared`] a view of the test binary's shared one.
 #[derive(Debug)]
 pub struct TestEnv {
     pub name: String,
@@ -21,17 +25,37 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
-    /// A fresh env with a plain-HTTP server.
+    /// A fresh env with a plain-HTTP server of its own.
     pub fn new(name: &str) -> TestEnv {
-        Self::build(name, false)
+        Self::build(name, Server::Own { tls: false }, |b| b)
     }
 
-    /// A fresh env whose server speaks HTTPS with a self-signed certificate.
+    /// A fresh env whose own server speaks HTTPS with a self-signed certificate.
     pub fn new_tls(name: &str) -> TestEnv {
-        Self::build(name, true)
+        Self::build(name, Server::Own { tls: true }, |b| b)
     }
 
-    fn build(name: &str, with_tls: bool) -> TestEnv {
+    /// A fresh env whose own server is started with `configure` applied to the
+    /// kit's defaults (extra env vars, flags, a config file…).
+    pub fn with_server(
+        name: &str,
+        configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+    ) -> TestEnv {
+        Self::build(name, Server::Own { tls: false }, configure)
+    }
+
+    /// A fresh temp dir whose clients talk to the test binary's shared server
+    /// ([`crate::shared`]): for tests that use buckets of their own and never
+    /// stop the server, read its data dir or count what it holds.
+    pub fn shared(name: &str) -> TestEnv {
+        Self::build(name, Server::Shared, |b| b)
+    }
+
+    fn build(
+        name: &str,
+        server: Server,
+        configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+    ) -> TestEnv {
         let root = tempfile::Builder::new()
             .prefix(&format!("coffer-{name}-"))
             .tempdir()
@@ -53,12 +77,17 @@ impl TestEnv {
         )
         .expect("write aws config");
         std::fs::write(r.join("home/.aws/credentials"), "").expect("write aws credentials");
-        let tls = with_tls.then(|| tls::self_signed(&r.join("tls")));
-        let server = CofferServer::start(ServerOptions {
-            data_dir: r.join("data"),
-            log_dir: r.join("logs"),
-            tls: tls.clone(),
-        });
+        let (server, tls) = match server {
+            Server::Shared => (shared::shared_server().view(), None),
+            Server::Own { tls } => {
+                let tls = tls.then(|| tls::self_signed(&r.join("tls")));
+                let mut builder = CofferServer::builder(r.join("data"), r.join("logs"));
+                if let Some(files) = &tls {
+                    builder = builder.tls(files.clone());
+                }
+                (configure(builder).start(), tls)
+            }
+        };
         TestEnv {
             name: name.to_string(),
             server,
@@ -83,6 +112,11 @@ impl TestEnv {
 
     pub fn data_dir(&self) -> PathBuf {
         self.server.data_dir().to_path_buf()
+    }
+
+    /// The admin API of this env's server, through the CLI's own client.
+    pub fn admin(&self) -> crate::admin::Admin {
+        self.server.admin()
     }
 
     pub fn endpoint(&self) -> String {
@@ -119,4 +153,11 @@ impl TestEnv {
         }
         c
     }
+}
+
+/// Which server an env gets.
+#[derive(Debug, Clone, Copy)]
+enum Server {
+    Own { tls: bool },
+    Shared,
 }

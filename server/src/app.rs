@@ -5,7 +5,8 @@
 //! Start-up order matters to users and harnesses (docs/configuration.md):
 //! both listeners are bound before the repository is opened (a busy port must
 //! not leave a freshly created repository behind), and the admin line is
-//! printed before the S3 line (harnesses stop reading at the S3 one).
+//! printed before the S3 line (harnesses stop reading at the S3 one). The
+//! lines' wording lives in [`crate::startup_lines`], beside their reader.
 //!
 //! Shutdown: both listeners stop accepting and drain their in-flight
 //! requests (bounded), then the workers stop at a safe point (in-flight PUTs
@@ -21,9 +22,10 @@ use tokio::task::JoinHandle;
 use crate::admin::{self, AdminState, token};
 use crate::backend::{LocalStore, RetryPolicy, RetryStore, Store, StoreError};
 use crate::config::{self, Config, ConfigError, TlsFiles};
-use crate::engine::{Engine, EngineError, EngineTuning, InitReport};
+use crate::engine::{Engine, EngineError, EngineTuning};
 use crate::http::{HttpListener, ListenerError, Timeouts, TlsPaths, access_logged};
 use crate::s3::build_service;
+use crate::startup_lines;
 use crate::workers::runner::RunnerError;
 use crate::workers::{Runner, Workers};
 
@@ -183,11 +185,16 @@ impl App {
             source,
         })?;
         if let Some(init) = &opened.init {
-            announce(&first_start_lines(init))?;
+            announce(&startup_lines::first_start(
+                &init.data_dir,
+                &init.master_key_file,
+                &init.root_access_key,
+                &init.root_secret_key,
+            ))?;
         }
         let admin_token = token::load_or_create(config.data_dir(), config.admin_token())?;
         if let Some(path) = &admin_token.created {
-            announce(&format!("coffer: admin token file {}", path.display()))?;
+            announce(&startup_lines::admin_token_file(path))?;
         }
         let engine = Arc::new(opened.engine);
         let mut runner = Runner::new(engine.clock());
@@ -205,8 +212,8 @@ impl App {
         });
         let service = build_service(Arc::clone(&engine), &config.s3_options());
         let (s3_url, admin_url) = (s3_listener.url(), admin_listener.url());
-        announce(&format!("coffer: admin API listening on {admin_url}"))?;
-        announce(&format!("coffer: S3 listening on {s3_url}"))?;
+        announce(&startup_lines::admin_listening(&admin_url))?;
+        announce(&startup_lines::s3_listening(&s3_url))?;
         let admin = Serving::spawn(|stopped| {
             admin_listener.serve(admin::service(admin_state), async {
                 let _ = stopped.await;
@@ -268,20 +275,6 @@ impl App {
         drop(self.engine);
         tracing::info!("cofferd stopped");
     }
-}
-
-/// Printed once, on the start that created the repository; never again.
-fn first_start_lines(init: &InitReport) -> String {
-    format!(
-        "coffer: initialised a new repository in {}\n\
-         coffer: master key file {} — BACK IT UP: without it nothing stored can be read\n\
-         coffer: root access key id: {}\n\
-         coffer: root secret access key: {}",
-        init.data_dir.display(),
-        init.master_key_file.display(),
-        init.root_access_key,
-        init.root_secret_key
-    )
 }
 
 /// The store the repository lives in, from `[storage]`: one store for now,

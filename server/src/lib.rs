@@ -10,4 +10,5 @@ pub mod http;
 pub mod malloc_arenas;
 pub mod s3;
 pub mod sigv4;
+pub mod startup_lines;
 pub mod workers;

@@ -8,12 +8,12 @@ mod support;
 use coffer_conformance::TestEnv;
 use coffer_server::s3::permissions::RULES;
 use serde_json::json;
-use support::{Admin, as_key, aws, boto3, root_key};
+use support::{as_key, aws, boto3, root_key};
 
 #[test]
 fn read_only_key_against_every_operation_of_the_table() {
     let env = TestEnv::new("access-ro-ops");
-    let admin = Admin::of(&env);
+    let admin = env.admin();
     admin.create_bucket("ro-data");
     admin.create_bucket("ro-other");
     let key = admin.create_key("developer", &[("ro-data", "", "r")]);
@@ -46,7 +46,7 @@ fn read_only_key_against_every_operation_of_the_table() {
 #[test]
 fn read_only_key_with_aws_cli_and_restic() {
     let env = TestEnv::new("access-ro-clients");
-    let admin = Admin::of(&env);
+    let admin = env.admin();
     admin.create_bucket("dumps");
     let root = root_key();
     let key = admin.create_key("dev-env", &[("dumps", "", "r")]);

@@ -6,13 +6,13 @@
 #[path = "access/support.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use coffer_conformance::{CmdOutput, TestEnv, run_cmd};
+use coffer_conformance::admin::ApiError;
+use coffer_conformance::{Admin, CmdOutput, CofferServer, Stop, TestEnv, coffer_cmd, run_cmd};
 use serde_json::{Value, json};
-use support::{Admin, Key, aws, root_key};
+use support::{Key, aws, root_key};
 
 /// Refused with AccessDenied (a HEAD answer has no body: its 403 is all a client sees).
 fn denied(out: &CmdOutput) {
@@ -30,7 +30,7 @@ fn denied(out: &CmdOutput) {
 #[test]
 fn bucket_grant_does_not_reach_another_bucket() {
     let env = TestEnv::new("access-buckets");
-    let admin = Admin::of(&env);
+    let admin = env.admin();
     admin.create_bucket("team-a");
     admin.create_bucket("team-b");
     let root = root_key();
@@ -74,7 +74,7 @@ fn bucket_grant_does_not_reach_another_bucket() {
 #[test]
 fn prefix_grant_confines_reads_writes_copies_deletes_and_listings() {
     let env = TestEnv::new("access-prefix");
-    let admin = Admin::of(&env);
+    let admin = env.admin();
     admin.create_bucket("shared");
     let root = root_key();
     let f = env.work("f.txt");
@@ -240,7 +240,7 @@ fn prefix_grant_confines_reads_writes_copies_deletes_and_listings() {
 #[test]
 fn expired_and_disabled_keys_are_refused_and_re_enabled_works() {
     let env = TestEnv::new("access-expiry");
-    let admin = Admin::of(&env);
+    let admin = env.admin();
     admin.create_bucket("bkt");
     let v = admin.ok(
         "POST",
@@ -270,8 +270,11 @@ fn expired_and_disabled_keys_are_refused_and_re_enabled_works() {
     admin.ok("POST", &format!("/v1/keys/{}/enable", key.id), None);
     aws(&env, &key, &["s3", "ls", "s3://bkt/"]).assert_ok();
     // Deleted: unknown.
-    let (code, _) = admin.call("DELETE", &format!("/v1/keys/{}", key.id), None);
-    assert_eq!(code, 204);
+    let deleted = admin.call("DELETE", &format!("/v1/keys/{}", key.id), None);
+    assert!(
+        matches!(deleted, Ok(None)),
+        "a 204 without a body: {deleted:?}"
+    );
     let out = aws(&env, &key, &["s3", "ls", "s3://bkt/"]);
     assert!(out.stderr.contains("InvalidAccessKeyId"), "{}", out.stderr);
 }
@@ -279,9 +282,11 @@ fn expired_and_disabled_keys_are_refused_and_re_enabled_works() {
 #[test]
 fn admin_api_needs_the_token_and_is_not_on_the_s3_port() {
     let env = TestEnv::new("access-admin-auth");
-    let admin = Admin::of(&env);
-    let (code, v) = admin.call_with("GET", "/v1/health", None, None);
-    assert_eq!((code, v["status"].as_str()), (200, Some("ok")));
+    let admin = env.admin();
+    let health = admin.with_token(None).ok("GET", "/v1/health", None);
+    assert_eq!(health["status"].as_str(), Some("ok"), "{health}");
+    let token = admin.token.clone().expect("the server's token");
+    let almost = format!("{token}x");
     for (method, path) in [
         ("GET", "/v1/status"),
         ("GET", "/v1/keys"),
@@ -289,35 +294,40 @@ fn admin_api_needs_the_token_and_is_not_on_the_s3_port() {
         ("GET", "/v1/buckets"),
         ("POST", "/v1/share"),
     ] {
-        let (code, v) = admin.call_with(method, path, Some(&json!({"name": "x"})), None);
-        assert_eq!(code, 401, "{method} {path} without token: {v}");
-        assert_eq!(v["error"]["code"], "Unauthorized");
-        let (code, _) = admin.call_with(method, path, Some(&json!({"name": "x"})), Some("wrong"));
-        assert_eq!(code, 401, "{method} {path} with a wrong token");
-        let almost = format!("{}x", admin.token);
-        let (code, _) = admin.call_with(method, path, None, Some(&almost));
-        assert_eq!(code, 401);
+        let body = (method == "POST").then(|| json!({"name": "x"}));
+        for presented in [None, Some("wrong"), Some(almost.as_str())] {
+            let e = admin
+                .with_token(presented)
+                .refused(method, path, body.as_ref());
+            assert!(
+                matches!(e, ApiError::TokenRefused { status: 401, .. }),
+                "{method} {path} with token {presented:?}: {e:?}"
+            );
+            assert_eq!(e.code(), Some("Unauthorized"), "{method} {path}: {e:?}");
+        }
     }
     // Nothing was created by the refused requests.
     let keys = admin.ok("GET", "/v1/keys", None);
     assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
     // Errors are JSON with a code.
-    let (code, v) = admin.call("GET", "/v1/buckets/nope", None);
+    let e = admin.refused("GET", "/v1/buckets/nope", None);
     assert_eq!(
-        (code, v["error"]["code"].as_str()),
-        (404, Some("NoSuchBucket"))
+        (e.status(), e.code()),
+        (Some(404), Some("NoSuchBucket")),
+        "{e:?}"
     );
-    let (code, v) = admin.call("POST", "/v1/keys", Some(&json!({"bogus": 1})));
-    assert_eq!(code, 400, "{v}");
-    // The S3 listener answers admin paths as S3 requests (XML errors), token or not.
-    let s3 = Admin {
-        url: env.endpoint(),
-        token: admin.token.clone(),
-    };
+    let e = admin.refused("POST", "/v1/keys", Some(&json!({"bogus": 1})));
+    assert_eq!(e.status(), Some(400), "{e:?}");
+    assert!(matches!(e, ApiError::Refused { .. }), "{e:?}");
+    // The S3 listener answers admin paths as S3 requests (XML errors), token or not:
+    // the CLI's client sees something that is not the admin API.
+    let s3 = Admin::new(&env.endpoint(), Some(&token));
     for path in ["/v1/health", "/v1/keys", "/v1/status"] {
-        let (code, v) = s3.call("GET", path, None);
-        assert!(code >= 400, "{path} on the S3 port answered {code}");
-        assert_eq!(v, Value::Null, "{path} on the S3 port answered JSON: {v}");
+        let e = s3.refused("GET", path, None);
+        assert!(
+            matches!(e, ApiError::NotAdminApi { status, .. } if status >= 400),
+            "{path} on the S3 port: {e:?}"
+        );
     }
 }
 
@@ -326,46 +336,18 @@ fn admin_api_needs_the_token_and_is_not_on_the_s3_port() {
 #[test]
 fn debug_logs_hold_no_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("cofferd.log");
     let token = "admin-token-must-not-be-logged-7c1f";
     let root_secret = "rootSecretMustNotBeLogged0000000000000042";
-    let mut child = Command::new(coffer_conformance::paths::cofferd_bin())
-        .env_clear()
-        .env("COFFER_DATA_DIR", dir.path().join("data"))
-        .env("COFFER_LISTEN", "127.0.0.1:0")
-        .env("COFFER_ADMIN_LISTEN", "127.0.0.1:0")
-        .env("COFFER_ADMIN_TOKEN", token)
+    let mut server = CofferServer::builder(dir.path().join("data"), dir.path().join("logs"))
+        .admin_token(token)
         .env("COFFER_ROOT_ACCESS_KEY", "AKROOTLOGTEST0000001")
         .env("COFFER_ROOT_SECRET_KEY", root_secret)
-        .env("COFFER_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
-    let mut s3_url = String::new();
-    let mut admin_url = String::new();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for line in lines {
-        let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("coffer: admin API listening on ") {
-            admin_url = u.trim().to_owned();
-        }
-        // The last start-up line.
-        if let Some(u) = line.strip_prefix("coffer: S3 listening on ") {
-            s3_url = u.trim().to_owned();
-            break;
-        }
-        assert!(Instant::now() < deadline);
-    }
-    assert!(
-        !admin_url.is_empty() && !s3_url.is_empty(),
-        "start-up lines"
-    );
-    let admin = Admin {
-        url: admin_url,
-        token: token.to_owned(),
-    };
+        .log("trace")
+        .start();
+    let log_path = server.stderr_path();
+    let s3_url = server.endpoint().to_owned();
+    let admin = server.admin();
+    assert_eq!(admin.token.as_deref(), Some(token));
     admin.create_bucket("logs");
     let key = admin.create_key("k", &[("logs", "", "rw")]);
     let body = dir.path().join("f.txt");
@@ -398,9 +380,11 @@ fn debug_logs_hold_no_secret() {
     got.assert_ok();
     assert_eq!(got.stdout, "x");
     // A wrong token and a wrong secret go through the refusal paths too.
-    admin.call_with("GET", "/v1/keys", None, Some("not-the-token"));
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let _ = child.wait();
+    let _ = admin
+        .with_token(Some("not-the-token"))
+        .call("GET", "/v1/keys", None);
+    let status = server.stop(Stop::Term(Duration::from_secs(20)));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         log.lines().count() > 10,
@@ -414,17 +398,12 @@ fn debug_logs_hold_no_secret() {
 #[test]
 fn coffer_cli_end_to_end() {
     let env = TestEnv::new("access-cli");
-    let admin = Admin::of(&env);
-    let coffer = coffer_conformance::paths::cofferd_bin().with_file_name("coffer");
-    assert!(
-        coffer.exists(),
-        "build the CLI first: cargo build -p coffer-admin"
-    );
+    let admin = env.admin();
+    let token = admin.token.clone().expect("the server's token");
     let run = |args: &[&str]| {
-        let mut c = Command::new(&coffer);
-        c.env_clear()
-            .env("COFFER_ADMIN_URL", &admin.url)
-            .env("COFFER_ADMIN_TOKEN", &admin.token)
+        let mut c = coffer_cmd(&env.home());
+        c.env("COFFER_ADMIN_URL", &admin.url)
+            .env("COFFER_ADMIN_TOKEN", &token)
             .args(args);
         run_cmd(c, support::TIMEOUT)
     };
@@ -471,9 +450,8 @@ fn coffer_cli_end_to_end() {
     ));
     run(&["status"]).assert_ok();
     let bad = {
-        let mut c = Command::new(&coffer);
-        c.env_clear()
-            .env("COFFER_ADMIN_URL", &admin.url)
+        let mut c = coffer_cmd(&env.home());
+        c.env("COFFER_ADMIN_URL", &admin.url)
             .env("COFFER_ADMIN_TOKEN", "wrong")
             .args(["bucket", "list"]);
         run_cmd(c, support::TIMEOUT)

@@ -1,5 +1,13 @@
 //! A fake Coffer admin API on a loopback port: canned JSON per method and path, the contract's
 //! token check, and a record of every request so tests can see what the CLI sent.
+//!
+//! Kept only for what a real cofferd cannot be made to answer; everything else runs
+//! against a real server (`support::real`). What stays here: a 5xx; a 403 in the
+//! contract's JSON; a success whose body is not JSON or not the contract's shape (a
+//! list that is an object, a created key without its secret); answers whose values a
+//! test server cannot reach in a test's time (5 GiB buckets, thousands of objects,
+//! keys that expired years ago, a day of uptime); and checks of the exact bytes the
+//! CLI sends (bodies, headers), which a real server does not report back.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,11 +1,11 @@
-//! Shared by the `coffer` integration tests: a fake admin API and a way to run the real binary.
-//!
-//! These tests check the CLI against the admin API *contract* (notes/admin_api.md), answered by a
-//! small fake server. End-to-end tests against the real cofferd come with the server side of the
-//! admin API (server/src/admin/), which is not written yet.
+//! Shared by the `coffer` integration tests: the real binary of this build
+//! (`run`), a real cofferd to point it at (`real`, started by the test kit), and
+//! a fake admin API (`fake_admin`) kept only for what a real server cannot be made
+//! to answer (see the top of that file).
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
 pub mod fake_admin;
+pub mod real;
 pub mod run;

@@ -1,5 +1,8 @@
 //! Starts `cofferd` with default settings (dedup + zstd + AES-GCM) on a fresh data dir,
-//! port 0, and reads the bound port from its "S3 listening on" stdout line.
+//! port 0, and reads the bound port from its start-up lines with the server's own
+//! reader (`coffer_server::startup_lines`, which the test kit uses too). The bench
+//! keeps this launcher of its own: it is a product binary, async, and must not pull
+//! in the test kit's dependencies.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,10 +14,10 @@ use tokio::process::Command;
 use super::{RunningServer, ServerError, ServerKind, spawn};
 use crate::s3_client::Endpoint;
 use coffer_server::sigv4::Credentials;
+use coffer_server::startup_lines::{S3_LISTENING, StartupReader};
 
 const ACCESS_KEY: &str = "COFFERBENCHROOTKEY01";
 const SECRET_KEY: &str = "coffer-bench-root-secret-key-0123456789ab";
-const LISTENING: &str = "coffer: S3 listening on http://";
 
 pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
     let data = dir.join("data");
@@ -36,23 +39,26 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         .take()
         .ok_or_else(|| ServerError::Startup("cofferd stdout not piped".into()))?;
     let mut lines = BufReader::new(stdout).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut reader = StartupReader::default();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(rest) = line.strip_prefix(LISTENING) {
-                return rest.trim().trim_end_matches('/').parse().ok();
+            match reader.feed(&line) {
+                Ok(Some(startup)) => return Ok(startup.s3_addr()),
+                Ok(None) => {}
+                Err(e) => return Err(e.to_string()),
             }
         }
-        None
+        Ok(None)
     })
-    .await
-    .ok()
-    .flatten()
-    .ok_or_else(|| {
-        ServerError::Startup(format!(
-            "cofferd printed no `{LISTENING}PORT` line; log:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        ))
-    })?;
+    .await;
+    let addr = match read {
+        Ok(Ok(Some(addr))) => addr,
+        Ok(Err(why)) => return Err(startup_failed(&log, &why)),
+        Ok(Ok(None)) | Err(_) => {
+            let why = format!("no `{S3_LISTENING}http://HOST:PORT` line");
+            return Err(startup_failed(&log, &why));
+        }
+    };
     // Keep reading stdout so cofferd never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(RunningServer {
@@ -70,4 +76,11 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         child,
         log,
     })
+}
+
+fn startup_failed(log: &Path, why: &str) -> ServerError {
+    ServerError::Startup(format!(
+        "cofferd start-up lines: {why}; log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    ))
 }

@@ -1,4 +1,8 @@
 //! aws cli v2 (Debian) and v1 (pip): high-level `s3` commands, multipart, ranged GET, Content-MD5.
+//!
+//! Most run on the test binary's shared server, each in buckets named after its
+//! cli (`-v1`/`-v2`); the HTTPS test and the one that reads the server's peak
+//! memory have servers of their own.
 
 use std::time::Instant;
 
@@ -7,12 +11,20 @@ use coffer_conformance::clients::AwsCli;
 use coffer_conformance::files::{assert_same_tree, md5_file, write_random, write_text};
 use coffer_conformance::{TestEnv, coffer_test};
 
+/// Buckets of one test on the shared server: `base-v1` or `base-v2`.
+fn bucket(base: &str, cli: AwsCli) -> String {
+    match cli {
+        AwsCli::V1 => format!("{base}-v1"),
+        AwsCli::V2 => format!("{base}-v2"),
+    }
+}
+
 fn cp_sync_ls_rm(t: &TestEnv, cli: AwsCli) {
     let aws = |args: &[&str]| t.aws(cli, args);
-    aws(&["s3", "mb", "s3://cli-bucket"]).assert_ok();
-    aws(&["s3", "ls"])
-        .assert_ok()
-        .assert_stdout_contains("cli-bucket");
+    let b = bucket("cli-bucket", cli);
+    let s3 = |path: &str| format!("s3://{b}/{path}");
+    aws(&["s3", "mb", &s3("")]).assert_ok();
+    aws(&["s3", "ls"]).assert_ok().assert_stdout_contains(&b);
 
     let src = t.work("src");
     write_text(&src.join("a.txt"), 30_000, 1, None);
@@ -22,80 +34,72 @@ fn cp_sync_ls_rm(t: &TestEnv, cli: AwsCli) {
 
     let a = src.join("a.txt");
     let a = a.to_str().unwrap();
-    aws(&["s3", "cp", a, "s3://cli-bucket/single/a.txt"]).assert_ok();
+    aws(&["s3", "cp", a, &s3("single/a.txt")]).assert_ok();
     let out_a = t.work("out/a.txt");
-    aws(&[
-        "s3",
-        "cp",
-        "s3://cli-bucket/single/a.txt",
-        out_a.to_str().unwrap(),
-    ])
-    .assert_ok();
+    aws(&["s3", "cp", &s3("single/a.txt"), out_a.to_str().unwrap()]).assert_ok();
     assert_eq!(md5_file(&out_a), md5_file(&src.join("a.txt")));
 
-    aws(&["s3", "sync", src.to_str().unwrap(), "s3://cli-bucket/tree/"])
+    aws(&["s3", "sync", src.to_str().unwrap(), &s3("tree/")])
         .assert_ok()
         .assert_stdout_contains("upload:");
-    let ls = aws(&["s3", "ls", "--recursive", "s3://cli-bucket/tree/"]);
+    let ls = aws(&["s3", "ls", "--recursive", &s3("tree/")]);
     ls.assert_ok()
         .assert_stdout_contains("tree/a.txt")
         .assert_stdout_contains(&format!("{} tree/sub/b.bin", 3 << 20))
         .assert_stdout_contains(&format!("{} tree/sub/deeper/c.bin", 20 << 20));
     assert_eq!(ls.stdout.lines().count(), 3, "{ls}");
     // Nothing changed locally: a second sync must upload nothing (sizes and dates line up).
-    aws(&["s3", "sync", src.to_str().unwrap(), "s3://cli-bucket/tree/"])
+    aws(&["s3", "sync", src.to_str().unwrap(), &s3("tree/")])
         .assert_ok()
         .assert_stdout_lacks("upload:");
 
     let down = t.work("down");
-    aws(&[
-        "s3",
-        "sync",
-        "s3://cli-bucket/tree/",
-        down.to_str().unwrap(),
-    ])
-    .assert_ok();
+    aws(&["s3", "sync", &s3("tree/"), down.to_str().unwrap()]).assert_ok();
     assert_same_tree(&src, &down);
 
     // Delimiter listing: two common prefixes at the top.
-    aws(&["s3", "ls", "s3://cli-bucket/"])
+    aws(&["s3", "ls", &s3("")])
         .assert_ok()
         .assert_stdout_contains("PRE single/")
         .assert_stdout_contains("PRE tree/");
 
-    aws(&["s3", "rm", "s3://cli-bucket/single/a.txt"]).assert_ok();
+    aws(&["s3", "rm", &s3("single/a.txt")]).assert_ok();
     aws(&[
         "s3api",
         "head-object",
         "--bucket",
-        "cli-bucket",
+        &b,
         "--key",
         "single/a.txt",
     ])
     .assert_failed()
     .assert_output_contains("404");
-    aws(&["s3", "rm", "--recursive", "s3://cli-bucket/tree/"])
+    aws(&["s3", "rm", "--recursive", &s3("tree/")])
         .assert_ok()
-        .assert_stdout_contains("delete: s3://cli-bucket/tree/sub/deeper/c.bin");
-    let left = aws(&["s3api", "list-objects-v2", "--bucket", "cli-bucket"]);
+        .assert_stdout_contains(&format!("delete: {}", s3("tree/sub/deeper/c.bin")));
+    let left = aws(&["s3api", "list-objects-v2", "--bucket", &b]);
     left.assert_ok();
     // An empty listing prints nothing (v1) or a JSON without Contents (v2).
     assert!(!left.stdout.contains("\"Key\""), "objects left:\n{left}");
-    aws(&["s3", "rb", "s3://cli-bucket"]).assert_ok();
-    aws(&["s3", "ls"])
-        .assert_ok()
-        .assert_stdout_lacks("cli-bucket");
+    aws(&["s3", "rb", &format!("s3://{b}")]).assert_ok();
+    aws(&["s3", "ls"]).assert_ok().assert_stdout_lacks(&b);
 }
 
 fn multipart_200mib(t: &TestEnv, cli: AwsCli) {
+    let b = bucket("big", cli);
     const SIZE: u64 = 200 << 20;
-    t.create_bucket("big");
+    t.create_bucket(&b);
     let src = t.work("big.bin");
     write_random(&src, SIZE, 200);
     let started = Instant::now();
     t.aws(
         cli,
-        &["s3", "cp", src.to_str().unwrap(), "s3://big/dump/big.bin"],
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            &format!("s3://{b}/dump/big.bin"),
+        ],
     )
     .assert_ok();
     let up = started.elapsed();
@@ -106,7 +110,7 @@ fn multipart_200mib(t: &TestEnv, cli: AwsCli) {
                 "s3api",
                 "head-object",
                 "--bucket",
-                "big",
+                &b,
                 "--key",
                 "dump/big.bin",
             ],
@@ -124,7 +128,12 @@ fn multipart_200mib(t: &TestEnv, cli: AwsCli) {
     let started = Instant::now();
     t.aws(
         cli,
-        &["s3", "cp", "s3://big/dump/big.bin", dst.to_str().unwrap()],
+        &[
+            "s3",
+            "cp",
+            &format!("s3://{b}/dump/big.bin"),
+            dst.to_str().unwrap(),
+        ],
     )
     .assert_ok();
     let down = started.elapsed();
@@ -138,7 +147,8 @@ fn multipart_200mib(t: &TestEnv, cli: AwsCli) {
 }
 
 fn ranged_get(t: &TestEnv, cli: AwsCli) {
-    t.create_bucket("ranges");
+    let b = bucket("ranges", cli);
+    t.create_bucket(&b);
     let src = t.work("r.bin");
     write_random(&src, 1 << 20, 7);
     let body = std::fs::read(&src).unwrap();
@@ -148,7 +158,7 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
             "s3api",
             "put-object",
             "--bucket",
-            "ranges",
+            &b,
             "--key",
             "r.bin",
             "--body",
@@ -165,7 +175,7 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
                 "s3api",
                 "get-object",
                 "--bucket",
-                "ranges",
+                &b,
                 "--key",
                 "r.bin",
                 "--range",
@@ -191,7 +201,7 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
                 "s3api",
                 "get-object",
                 "--bucket",
-                "ranges",
+                &b,
                 "--key",
                 "r.bin",
                 "--range",
@@ -215,7 +225,7 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
             "s3api",
             "get-object",
             "--bucket",
-            "ranges",
+            &b,
             "--key",
             "r.bin",
             "--range",
@@ -232,7 +242,7 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
             "s3api",
             "get-object",
             "--bucket",
-            "ranges",
+            &b,
             "--key",
             "r.bin",
             "--range",
@@ -245,7 +255,8 @@ fn ranged_get(t: &TestEnv, cli: AwsCli) {
 }
 
 fn content_md5(t: &TestEnv, cli: AwsCli) {
-    t.create_bucket("md5");
+    let b = bucket("md5", cli);
+    t.create_bucket(&b);
     let v1 = t.work("v1.txt");
     let v2 = t.work("v2.txt");
     write_text(&v1, 100_000, 11, None);
@@ -261,7 +272,7 @@ fn content_md5(t: &TestEnv, cli: AwsCli) {
                 "s3api",
                 "put-object",
                 "--bucket",
-                "md5",
+                &b,
                 "--key",
                 key,
                 "--body",
@@ -282,10 +293,7 @@ fn content_md5(t: &TestEnv, cli: AwsCli) {
         .assert_failed()
         .assert_output_contains("BadDigest");
     let head = t
-        .aws(
-            cli,
-            &["s3api", "head-object", "--bucket", "md5", "--key", "k"],
-        )
+        .aws(cli, &["s3api", "head-object", "--bucket", &b, "--key", "k"])
         .assert_ok()
         .json();
     assert_eq!(head["ETag"].as_str(), Some(etag.as_str()), "{head}");
@@ -296,7 +304,7 @@ fn content_md5(t: &TestEnv, cli: AwsCli) {
             "s3api",
             "get-object",
             "--bucket",
-            "md5",
+            &b,
             "--key",
             "k",
             back.to_str().unwrap(),
@@ -311,24 +319,36 @@ fn content_md5(t: &TestEnv, cli: AwsCli) {
         .assert_output_contains("BadDigest");
     t.aws(
         cli,
-        &["s3api", "head-object", "--bucket", "md5", "--key", "fresh"],
+        &["s3api", "head-object", "--bucket", &b, "--key", "fresh"],
     )
     .assert_failed()
     .assert_output_contains("404");
 }
 
-coffer_test!(aws_v2_cp_sync_ls_rm, |t| { cp_sync_ls_rm(&t, AwsCli::V2) });
-coffer_test!(aws_v1_cp_sync_ls_rm, |t| { cp_sync_ls_rm(&t, AwsCli::V1) });
-coffer_test!(aws_v2_multipart_200mib, |t| {
+coffer_test!(aws_v2_cp_sync_ls_rm, shared, |t| {
+    cp_sync_ls_rm(&t, AwsCli::V2)
+});
+coffer_test!(aws_v1_cp_sync_ls_rm, shared, |t| {
+    cp_sync_ls_rm(&t, AwsCli::V1)
+});
+coffer_test!(aws_v2_multipart_200mib, shared, |t| {
     multipart_200mib(&t, AwsCli::V2)
 });
-coffer_test!(aws_v1_multipart_200mib, |t| {
+coffer_test!(aws_v1_multipart_200mib, shared, |t| {
     multipart_200mib(&t, AwsCli::V1)
 });
-coffer_test!(aws_v2_ranged_get, |t| { ranged_get(&t, AwsCli::V2) });
-coffer_test!(aws_v1_ranged_get, |t| { ranged_get(&t, AwsCli::V1) });
-coffer_test!(aws_v2_content_md5, |t| { content_md5(&t, AwsCli::V2) });
-coffer_test!(aws_v1_content_md5, |t| { content_md5(&t, AwsCli::V1) });
+coffer_test!(aws_v2_ranged_get, shared, |t| {
+    ranged_get(&t, AwsCli::V2)
+});
+coffer_test!(aws_v1_ranged_get, shared, |t| {
+    ranged_get(&t, AwsCli::V1)
+});
+coffer_test!(aws_v2_content_md5, shared, |t| {
+    content_md5(&t, AwsCli::V2)
+});
+coffer_test!(aws_v1_content_md5, shared, |t| {
+    content_md5(&t, AwsCli::V1)
+});
 coffer_test!(aws_v2_over_https, tls, |t| {
     t.create_bucket("tls");
     let f = t.work("f.bin");
@@ -398,14 +418,15 @@ coffer_test!(aws_v2_single_put_192mib_is_streamed, |t| {
 // The nightly dump script: `pg_dump | aws s3 cp - s3://…` streams from stdin (size unknown up front),
 // overwriting the same key in a versioned bucket.
 fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
-    t.create_bucket("pipe");
+    let b = bucket("pipe", cli);
+    t.create_bucket(&b);
     t.aws(
         cli,
         &[
             "s3api",
             "put-bucket-versioning",
             "--bucket",
-            "pipe",
+            &b,
             "--versioning-configuration",
             "Status=Enabled",
         ],
@@ -417,7 +438,7 @@ fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
         write_text(&dump, 20 << 20, 500 + night, None);
         let stdin = std::fs::File::open(&dump).unwrap();
         coffer_conformance::command::run_cmd_with_stdin(
-            t.aws_cmd(cli, &["s3", "cp", "-", "s3://pipe/db/dump.sql"]),
+            t.aws_cmd(cli, &["s3", "cp", "-", &format!("s3://{b}/db/dump.sql")]),
             stdin.into(),
             coffer_conformance::clients::CLIENT_TIMEOUT,
         )
@@ -427,7 +448,12 @@ fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
     let back = t.work("dump.back");
     t.aws(
         cli,
-        &["s3", "cp", "s3://pipe/db/dump.sql", back.to_str().unwrap()],
+        &[
+            "s3",
+            "cp",
+            &format!("s3://{b}/db/dump.sql"),
+            back.to_str().unwrap(),
+        ],
     )
     .assert_ok();
     assert_eq!(md5_file(&back), md5s[1]);
@@ -438,7 +464,7 @@ fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
                 "s3api",
                 "list-object-versions",
                 "--bucket",
-                "pipe",
+                &b,
                 "--prefix",
                 "db/",
             ],
@@ -458,7 +484,7 @@ fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
             "s3api",
             "get-object",
             "--bucket",
-            "pipe",
+            &b,
             "--key",
             "db/dump.sql",
             "--version-id",
@@ -470,9 +496,9 @@ fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
     assert_eq!(md5_file(&back), md5s[0]);
 }
 
-coffer_test!(aws_v2_dump_from_stdin_versioned, |t| {
+coffer_test!(aws_v2_dump_from_stdin_versioned, shared, |t| {
     dump_from_stdin(&t, AwsCli::V2)
 });
-coffer_test!(aws_v1_dump_from_stdin_versioned, |t| {
+coffer_test!(aws_v1_dump_from_stdin_versioned, shared, |t| {
     dump_from_stdin(&t, AwsCli::V1)
 });

@@ -3,7 +3,7 @@
 use coffer_conformance::coffer_test;
 use coffer_conformance::files::{assert_same_tree, write_random, write_text};
 
-coffer_test!(duplicity_full_verify_restore, |t| {
+coffer_test!(duplicity_full_verify_restore, shared, |t| {
     t.create_bucket("dup-bucket");
     let src = t.work("src");
     for i in 0..60u64 {

@@ -1,6 +1,9 @@
 //! Conformance tests: the real `cofferd` binary driven by real S3 clients.
 //!
-//! One test binary so that libtest runs the slow client tests side by side.
+//! One test binary so that libtest runs the slow client tests side by side, and
+//! so that the tests declared `shared` use one cofferd between them (a bucket
+//! each); crash, restart, shutdown and start-up tests, and those that measure the
+//! server's data dir or memory, start their own.
 
 mod aws_cli;
 mod crash;

@@ -3,7 +3,7 @@
 use coffer_conformance::coffer_test;
 use coffer_conformance::files::{write_random, write_text};
 
-coffer_test!(rclone_copy_check_ls_delete, |t| {
+coffer_test!(rclone_copy_check_ls_delete, shared, |t| {
     let src = t.work("src");
     for i in 0..40u64 {
         write_text(

@@ -46,7 +46,7 @@ fn change_tree(src: &Path) {
     write_random(&src.join("large/b.bin"), 17 << 20, 22);
 }
 
-coffer_test!(restic_backup_check_restore_forget_prune, |t| {
+coffer_test!(restic_backup_check_restore_forget_prune, shared, |t| {
     t.create_bucket("restic-bucket");
     let repo = "restic-bucket/repo";
     let src = t.work("src");

@@ -4,7 +4,7 @@ use coffer_conformance::clients::AwsCli;
 use coffer_conformance::coffer_test;
 use coffer_conformance::files::{md5_file, write_random, write_text};
 
-coffer_test!(s3cmd_put_get_ls_del_multipart, |t| {
+coffer_test!(s3cmd_put_get_ls_del_multipart, shared, |t| {
     t.s3cmd(&["mb", "s3://s3cmd-bucket"]).assert_ok();
     let small = t.work("small.txt");
     let big = t.work("big.bin");

@@ -34,6 +34,21 @@ coffer_test!(
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "master.key mode {mode:o}");
+        // The kit's reader of those lines (the server's own) sees the same.
+        let first = t
+            .server
+            .startup()
+            .first_start
+            .clone()
+            .expect("a first start");
+        assert_eq!(first.data_dir, data);
+        assert_eq!(first.master_key_file, key);
+        assert_eq!(first.root_access_key, ACCESS_KEY);
+        assert_eq!(first.root_secret_key, SECRET_KEY);
+        assert_eq!(
+            t.server.startup().admin_token_file.as_deref(),
+            Some(t.server.admin_token_file().as_path())
+        );
 
         t.create_bucket("persist");
         let f = t.work("f.bin");
@@ -56,6 +71,8 @@ coffer_test!(
             "secret printed again on restart:\n{lines}"
         );
         assert!(!lines.contains("initialised a new repository"), "{lines}");
+        assert_eq!(t.server.startup().first_start, None);
+        assert_eq!(t.server.startup().admin_token_file, None);
 
         let back = t.work("f.back");
         t.aws(
@@ -67,7 +84,7 @@ coffer_test!(
     }
 );
 
-coffer_test!(log_never_holds_the_secret, |t| {
+coffer_test!(log_never_holds_the_secret, shared, |t| {
     t.create_bucket("quiet");
     t.aws(
         AwsCli::V2,
@@ -81,10 +98,8 @@ coffer_test!(log_never_holds_the_secret, |t| {
 
 /// Runs the real `cofferd` with only `env` set (no server is expected to stay up).
 fn cofferd(args: &[&str], env: &[(&str, &str)]) -> coffer_conformance::CmdOutput {
-    let mut cmd = std::process::Command::new(coffer_conformance::paths::cofferd_bin());
-    cmd.env_clear()
-        .env("PATH", coffer_conformance::paths::CLIENT_PATH)
-        .args(args);
+    let mut cmd = coffer_conformance::bare_cofferd();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -293,4 +308,36 @@ fn a_local_store_elsewhere_holds_the_repository() {
     server.assert_alive();
     let status = server.terminate(Duration::from_secs(20));
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+/// Without the kit's root key the first start generates one, prints it once
+/// (read with the server's own reader) and it signs; a graceful restart prints
+/// no secret.
+#[test]
+fn without_a_given_root_key_one_is_generated_and_printed_once() {
+    let mut t =
+        coffer_conformance::TestEnv::with_server("generated-root", |b| b.generated_root_key());
+    let first = t
+        .server
+        .startup()
+        .first_start
+        .clone()
+        .expect("a first start");
+    assert_ne!(first.root_access_key, ACCESS_KEY);
+    assert!(first.root_secret_key.len() >= 30, "{first:?}");
+    let signed = |t: &coffer_conformance::TestEnv| {
+        let mut c = t.aws_cmd(AwsCli::V2, &["s3api", "list-buckets"]);
+        c.env("AWS_ACCESS_KEY_ID", &first.root_access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &first.root_secret_key);
+        coffer_conformance::run_cmd(c, coffer_conformance::clients::CLIENT_TIMEOUT)
+    };
+    signed(&t).assert_ok();
+    let status = t
+        .server
+        .restart_after(coffer_conformance::Stop::Term(Duration::from_secs(20)));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert_eq!(t.server.startup().first_start, None);
+    let lines = t.server.startup_lines().join("\n");
+    assert!(!lines.contains(&first.root_secret_key), "{lines}");
+    signed(&t).assert_ok();
 }

@@ -6,41 +6,33 @@ use std::time::Duration;
 
 use coffer_conformance::clients::AwsCli;
 use coffer_conformance::files::write_random;
-use coffer_conformance::{TestEnv, coffer_test, paths, run_cmd};
+use coffer_conformance::{TestEnv, coffer_test, run_cmd};
 
-/// `coffer` is built next to `cofferd` (`cargo build -p coffer-admin --bins`).
+/// The real `coffer` CLI, pointed at `t`'s server with its token file.
 fn coffer_cmd(t: &TestEnv, args: &[&str]) -> Command {
-    let bin = paths::cofferd_bin().with_file_name("coffer");
-    assert!(
-        bin.exists(),
-        "coffer binary not found at {} (build it with `cargo build -p coffer-admin --bins`)",
-        bin.display()
-    );
-    let admin = t
-        .server
-        .startup_lines()
-        .iter()
-        .find_map(|l| l.strip_prefix("coffer: admin API listening on "))
-        .expect("admin line among the start-up lines")
-        .trim()
-        .to_owned();
-    let mut c = t.client_cmd(bin);
+    let mut c = coffer_conformance::coffer_cmd(&t.home());
     c.arg("--url")
-        .arg(admin)
+        .arg(t.server.admin_url())
         .arg("--token-file")
-        .arg(t.data_dir().join("admin.token"))
+        .arg(t.server.admin_token_file())
         .args(args);
     c
 }
 
-coffer_test!(coffer_workers_lists_the_running_workers, |t| {
-    t.create_bucket("small");
+// The shared server: its writer has done at least this test's step.
+coffer_test!(coffer_workers_lists_the_running_workers, shared, |t| {
+    t.create_bucket("workers-small");
     // A small body goes through the shared-pack writer: one step at least.
     let f = t.work("small.bin");
     write_random(&f, 4096, 7);
     t.aws(
         AwsCli::V2,
-        &["s3", "cp", f.to_str().unwrap(), "s3://small/one.bin"],
+        &[
+            "s3",
+            "cp",
+            f.to_str().unwrap(),
+            "s3://workers-small/one.bin",
+        ],
     )
     .assert_ok();
 
