@@ -103,7 +103,9 @@ impl S3Access for GrantAccess {
             },
         };
         cx.extensions_mut().insert(Arc::new(key));
-        require(ok)
+        require(ok)?;
+        // Last: s3s reads a whole-body operation's body right after this hook.
+        super::xml_limit::check(&op, cx.headers())
     }
 
     async fn list_objects(&self, req: &mut S3Request<ListObjectsInput>) -> S3Result<()> {

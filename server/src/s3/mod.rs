@@ -17,19 +17,28 @@ mod listing;
 mod multipart;
 mod objects;
 pub mod permissions;
+mod query;
 mod range;
+mod refusal;
+mod screen;
 mod service;
+mod strict_auth;
 mod token;
 mod url_encoding;
 mod versioning;
+mod xml_limit;
+pub mod xml_text;
 
 use std::sync::Arc;
 
+use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 pub use self::auth::{CofferAccess, CofferAuth, Label, LabelSlot};
 pub use self::error::with_default_message;
 pub use self::host::DomainHost;
+pub use self::refusal::Refusal;
+pub use self::screen::screen;
 use crate::engine::Engine;
 
 /// The S3 implementation over the engine.
@@ -58,6 +67,9 @@ pub struct S3Options {
 pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
+    let mut s3s_config = S3Config::default();
+    s3s_config.xml_max_body_size = xml_limit::XML_BODY_LIMIT;
+    builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3s_config))));
     builder.set_auth(CofferAuth::new(Arc::clone(&engine)));
     builder.set_access(access::GrantAccess::new(Arc::clone(&engine)));
     if let Some(domain) = &opts.domain {
