@@ -22,6 +22,7 @@ use crate::admin::{self, AdminState, token};
 use crate::backend::{LocalStore, Store, StoreError};
 use crate::config::{self, Config, ConfigError, TlsFiles};
 use crate::engine::{Engine, EngineError, EngineTuning, InitReport};
+use crate::file_modes::{self, FileModeError};
 use crate::http::{HttpListener, ListenerError, Timeouts, TlsPaths, access_logged};
 use crate::s3::build_service;
 use crate::workers::runner::RunnerError;
@@ -79,6 +80,8 @@ pub enum AppError {
     Announce(#[from] std::io::Error),
     #[error("starting the workers")]
     Workers(#[from] RunnerError),
+    #[error(transparent)]
+    FileModes(#[from] FileModeError),
 }
 
 /// One listener being served, and how to stop it.
@@ -160,6 +163,7 @@ impl App {
             addr: admin_addr.clone(),
             source,
         })?;
+        tighten_modes(config)?;
         let store = open_store(config)?;
         let opened = Engine::open_parts(
             config.engine_options(),
@@ -258,18 +262,59 @@ impl App {
     }
 }
 
-/// Printed once, on the start that created the repository; never again.
+/// Printed once, on the start that created the repository; never again. The
+/// root secret only when the server generated it: one the operator supplied
+/// (`COFFER_ROOT_SECRET_KEY`, `[engine] root_secret_key`) they already hold,
+/// and printing it would copy it into every service log.
 fn first_start_lines(init: &InitReport) -> String {
+    let secret = if init.root_secret_generated {
+        // The line keeps its shape (scripts cut the secret after ": ").
+        format!(
+            "coffer: root secret access key: {}\n\
+             coffer: save the root secret access key now: it is printed only this once",
+            init.root_secret_key
+        )
+    } else {
+        "coffer: root secret access key: as configured (not printed)".to_owned()
+    };
     format!(
         "coffer: initialised a new repository in {}\n\
          coffer: master key file {} — BACK IT UP: without it nothing stored can be read\n\
          coffer: root access key id: {}\n\
-         coffer: root secret access key: {}",
+         {secret}",
         init.data_dir.display(),
         init.master_key_file.display(),
         init.root_access_key,
-        init.root_secret_key
     )
+}
+
+/// Owner-only modes on the data directory and every local store, before
+/// anything in them is opened (`file_modes.rs`); one line says what was fixed.
+fn tighten_modes(config: &Config) -> Result<(), AppError> {
+    let mut roots = vec![config.data_dir().to_path_buf()];
+    for store in config.stores()? {
+        let config::Store::Local { path, .. } = store;
+        roots.push(path);
+    }
+    let mut fixed = Vec::new();
+    for root in roots {
+        let changed = file_modes::tighten(&root)?;
+        if !changed.is_empty() {
+            fixed.push(format!(
+                "{}: {} directories, {} files",
+                root.display(),
+                changed.dirs,
+                changed.files
+            ));
+        }
+    }
+    if !fixed.is_empty() {
+        tracing::warn!(
+            "file modes tightened to owner-only (directories 0700, files 0600); were readable by others: {}",
+            fixed.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// The store the repository lives in, from `[storage]`: one store for now.
