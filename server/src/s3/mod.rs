@@ -19,6 +19,7 @@ mod objects;
 pub mod permissions;
 mod query;
 mod range;
+mod range_fallback;
 mod refusal;
 mod screen;
 mod service;
@@ -65,6 +66,18 @@ pub struct S3Options {
 
 /// The hyper service: SigV4 against the engine's keys, every request signed.
 pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
+    // The route replays requests with an unusable Range header through a
+    // service of its own (no route, so no cycle and no second replay).
+    let replay = builder(Arc::clone(&engine), opts).build();
+    let mut main = builder(engine, opts);
+    main.set_route(range_fallback::IgnoreUnusableRange::new(
+        replay,
+        opts.region.clone(),
+    ));
+    main.build()
+}
+
+fn builder(engine: Arc<Engine>, opts: &S3Options) -> S3ServiceBuilder {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
     let mut s3s_config = S3Config::default();
@@ -75,5 +88,5 @@ pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
     if let Some(domain) = &opts.domain {
         builder.set_host(DomainHost::new(domain));
     }
-    builder.build()
+    builder
 }
