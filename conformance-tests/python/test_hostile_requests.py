@@ -95,6 +95,15 @@ def test_unsigned_header_on_presigned_put_was_honoured(server, s3, bucket):
     assert requests.put(url, data=b"payload", timeout=30).status_code == 200
 
 
+def test_presigned_put_with_the_headers_it_signs_is_accepted(server, s3, bucket):
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "meta", "Metadata": {"c": "d"}},
+                                    ExpiresIn=600)
+    assert "x-amz-meta-c" in url
+    r = requests.put(url, data=b"payload", headers={"x-amz-meta-c": "d"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert read_back(s3, bucket, "meta")[:2] == (b"payload", {"c": "d"})
+
+
 def sigv2_client(server):
     return boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION,
                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
