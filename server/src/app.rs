@@ -163,8 +163,10 @@ impl App {
             addr: admin_addr.clone(),
             source,
         })?;
-        tighten_modes(config)?;
+        // After the store list is validated (a refused start creates nothing),
+        // before the engine opens anything in the data directory.
         let store = open_store(config)?;
+        tighten_modes(config)?;
         let opened = Engine::open_parts(
             config.engine_options(),
             Some(store),
@@ -288,8 +290,8 @@ fn first_start_lines(init: &InitReport) -> String {
     )
 }
 
-/// Owner-only modes on the data directory and every local store, before
-/// anything in them is opened (`file_modes.rs`); one line says what was fixed.
+/// Owner-only modes on the data directory and every local store, before the
+/// engine reads anything in them (`file_modes.rs`); one line says what was fixed.
 fn tighten_modes(config: &Config) -> Result<(), AppError> {
     let mut roots = vec![config.data_dir().to_path_buf()];
     for store in config.stores()? {

@@ -62,12 +62,15 @@ pub fn new_file_options() -> std::fs::OpenOptions {
     o
 }
 
-/// Creates `root` if needed, then removes group and other permissions from it
-/// and from everything beneath it: directories to [`DIR_MODE`], files to
-/// [`FILE_MODE`]. Symlinks are neither followed nor changed. Returns what it
-/// changed, for the one log line at start.
+/// Removes group and other permissions from `root` and from everything
+/// beneath it: directories to [`DIR_MODE`], files to [`FILE_MODE`]. Symlinks
+/// are neither followed nor changed. A missing `root` is left missing (it is
+/// created owner-only when it is first needed). Returns what it changed, for
+/// the one log line at start.
 pub fn tighten(root: &Path) -> Result<Tightened, FileModeError> {
-    create_dir_all(root).map_err(err(root))?;
+    if !root.exists() {
+        return Ok(Tightened::default());
+    }
     let mut changed = Tightened::default();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -134,10 +137,12 @@ mod tests {
     }
 
     #[test]
-    fn creates_a_missing_root_owner_only() {
+    fn a_missing_root_is_left_missing_and_created_owner_only() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("new/data");
-        tighten(&root).unwrap();
+        assert!(tighten(&root).unwrap().is_empty());
+        assert!(!root.exists());
+        create_dir_all(&root).unwrap();
         assert_eq!(mode(&root), 0o700);
         let f = root.join("f");
         new_file_options()
