@@ -31,6 +31,8 @@ MASTER_KEY_FILE = "coffer: master key file "
 MASTER_KEY_WARNING = " — BACK IT UP: without it nothing stored can be read"
 ROOT_ACCESS_KEY = "coffer: root access key id: "
 ROOT_SECRET_KEY = "coffer: root secret access key: "
+SAVE_ROOT_SECRET = "coffer: save the root secret access key now: it is printed only this once"
+ROOT_SECRET_NOT_PRINTED = "coffer: root secret access key: as configured (not printed)"
 ADMIN_TOKEN_FILE = "coffer: admin token file "
 ADMIN_LISTENING = "coffer: admin API listening on "
 S3_LISTENING = "coffer: S3 listening on "
@@ -40,13 +42,17 @@ class StartupReader:
     """Reads start-up lines one at a time; feed() returns the whole start-up as a
     dict once the S3 line (always the last) is read: s3_url, admin_url,
     first_start (None, or data_dir, master_key_file, root_access_key,
-    root_secret_key) and admin_token_file (None unless this start created it)."""
+    root_secret_key: None when the operator supplied it) and admin_token_file (None unless this start created it)."""
 
     def __init__(self):
         self.fields = {}
 
     def feed(self, line):
         line = line.rstrip()
+        if line == ROOT_SECRET_NOT_PRINTED:
+            # A supplied secret is never printed: it reads as None.
+            self.fields["root_secret_key"] = None
+            return None
         if line.startswith(S3_LISTENING):
             return self._finish(_checked_url(line, line[len(S3_LISTENING):]))
         for prefix, field in ((ADMIN_LISTENING, "admin_url"), (INITIALISED, "data_dir"),

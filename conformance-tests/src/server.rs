@@ -419,7 +419,7 @@ mod tests {
                 Path::new("/srv/coffer-data"),
                 Path::new("/srv/coffer-data/master.key"),
                 "AKFIXTURE000000000001",
-                "fixtureSecret0000000000000000000000000001",
+                Some("fixtureSecret0000000000000000000000000001"),
             ),
             startup_lines::admin_token_file(Path::new("/srv/coffer-data/admin.token")),
             startup_lines::admin_listening("http://127.0.0.1:40001"),
@@ -436,7 +436,7 @@ mod tests {
                     data_dir: "/srv/coffer-data".into(),
                     master_key_file: "/srv/coffer-data/master.key".into(),
                     root_access_key: "AKFIXTURE000000000001".into(),
-                    root_secret_key: "fixtureSecret0000000000000000000000000001".into(),
+                    root_secret_key: Some("fixtureSecret0000000000000000000000000001".into()),
                 }),
                 admin_token_file: Some("/srv/coffer-data/admin.token".into()),
             }

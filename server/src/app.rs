@@ -23,6 +23,7 @@ use crate::admin::{self, AdminState, token};
 use crate::backend::{LocalStore, RetryPolicy, RetryStore, Store, StoreError};
 use crate::config::{self, Config, ConfigError, TlsFiles};
 use crate::engine::{Engine, EngineError, EngineTuning};
+use crate::file_modes::{self, FileModeError};
 use crate::http::{HttpListener, ListenerError, Timeouts, TlsPaths, access_logged};
 use crate::s3::build_service;
 use crate::startup_lines;
@@ -81,6 +82,8 @@ pub enum AppError {
     Announce(#[from] std::io::Error),
     #[error("starting the workers")]
     Workers(#[from] RunnerError),
+    #[error(transparent)]
+    FileModes(#[from] FileModeError),
 }
 
 /// One listener being served, and how to stop it.
@@ -173,7 +176,10 @@ impl App {
             addr: admin_addr.clone(),
             source,
         })?;
+        // After the store list is validated (a refused start creates nothing),
+        // before the engine opens anything in the data directory.
         let store = open_store(config)?;
+        tighten_modes(config)?;
         let opened = Engine::open_parts(
             config.engine_options(),
             Some(store),
@@ -189,7 +195,8 @@ impl App {
                 &init.data_dir,
                 &init.master_key_file,
                 &init.root_access_key,
-                &init.root_secret_key,
+                init.root_secret_generated
+                    .then_some(init.root_secret_key.as_str()),
             ))?;
         }
         let admin_token = token::load_or_create(config.data_dir(), config.admin_token())?;
@@ -275,6 +282,35 @@ impl App {
         drop(self.engine);
         tracing::info!("cofferd stopped");
     }
+}
+
+/// Owner-only modes on the data directory and every local store, before the
+/// engine reads anything in them (`file_modes.rs`); one line says what was fixed.
+fn tighten_modes(config: &Config) -> Result<(), AppError> {
+    let mut roots = vec![config.data_dir().to_path_buf()];
+    for store in config.stores()? {
+        let config::Store::Local { path, .. } = store;
+        roots.push(path);
+    }
+    let mut fixed = Vec::new();
+    for root in roots {
+        let changed = file_modes::tighten(&root)?;
+        if !changed.is_empty() {
+            fixed.push(format!(
+                "{}: {} directories, {} files",
+                root.display(),
+                changed.dirs,
+                changed.files
+            ));
+        }
+    }
+    if !fixed.is_empty() {
+        tracing::warn!(
+            "file modes tightened to owner-only (directories 0700, files 0600); were readable by others: {}",
+            fixed.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// The store the repository lives in, from `[storage]`: one store for now,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod engine;
+pub mod file_modes;
 pub mod http;
 pub mod malloc_arenas;
 pub mod s3;

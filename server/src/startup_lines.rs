@@ -22,8 +22,15 @@ pub const MASTER_KEY_FILE: &str = "coffer: master key file ";
 pub const MASTER_KEY_WARNING: &str = " — BACK IT UP: without it nothing stored can be read";
 /// Prefix of the root access key id line (first start only).
 pub const ROOT_ACCESS_KEY: &str = "coffer: root access key id: ";
-/// Prefix of the root secret line (first start only).
+/// Prefix of the root secret line (first start only, when the server generated it).
 pub const ROOT_SECRET_KEY: &str = "coffer: root secret access key: ";
+/// The line after a generated root secret.
+pub const SAVE_ROOT_SECRET: &str =
+    "coffer: save the root secret access key now: it is printed only this once";
+/// The root secret line when the operator supplied the secret: printing it
+/// would copy it into every service log, and they already hold it.
+pub const ROOT_SECRET_NOT_PRINTED: &str =
+    "coffer: root secret access key: as configured (not printed)";
 /// Prefix of the line naming the admin token file, when this start created it.
 pub const ADMIN_TOKEN_FILE: &str = "coffer: admin token file ";
 /// Prefix of the admin listener's line; its URL follows.
@@ -31,16 +38,22 @@ pub const ADMIN_LISTENING: &str = "coffer: admin API listening on ";
 /// Prefix of the S3 listener's line, the last start-up line; its URL follows.
 pub const S3_LISTENING: &str = "coffer: S3 listening on ";
 
-/// The four lines of the start that created the repository.
+/// The lines of the start that created the repository. `root_secret_key`:
+/// the secret when the server generated it (printed this once, with a line
+/// saying to save it), `None` when the operator supplied it (not printed).
 pub fn first_start(
     data_dir: &Path,
     master_key_file: &Path,
     root_access_key: &str,
-    root_secret_key: &str,
+    root_secret_key: Option<&str>,
 ) -> String {
+    let secret = match root_secret_key {
+        Some(secret) => format!("{ROOT_SECRET_KEY}{secret}\n{SAVE_ROOT_SECRET}"),
+        None => ROOT_SECRET_NOT_PRINTED.to_owned(),
+    };
     format!(
         "{INITIALISED}{}\n{MASTER_KEY_FILE}{}{MASTER_KEY_WARNING}\n\
-         {ROOT_ACCESS_KEY}{root_access_key}\n{ROOT_SECRET_KEY}{root_secret_key}",
+         {ROOT_ACCESS_KEY}{root_access_key}\n{secret}",
         data_dir.display(),
         master_key_file.display(),
     )
@@ -66,9 +79,10 @@ pub fn s3_listening(url: &str) -> String {
 pub struct FirstStart {
     pub data_dir: PathBuf,
     pub master_key_file: PathBuf,
-    /// The root key, generated or taken from `COFFER_ROOT_ACCESS_KEY` / `_SECRET_KEY`.
+    /// The root key id, generated or taken from `COFFER_ROOT_ACCESS_KEY`.
     pub root_access_key: String,
-    pub root_secret_key: String,
+    /// The generated root secret; `None` when it was supplied (not printed).
+    pub root_secret_key: Option<String>,
 }
 
 /// Everything a completed start printed.
@@ -134,7 +148,8 @@ pub struct StartupReader {
     data_dir: Option<PathBuf>,
     master_key_file: Option<PathBuf>,
     root_access_key: Option<String>,
-    root_secret_key: Option<String>,
+    /// `Some(None)`: the not-printed line was read.
+    root_secret_key: Option<Option<String>>,
     admin_token_file: Option<PathBuf>,
 }
 
@@ -155,8 +170,10 @@ impl StartupReader {
             self.master_key_file = Some(PathBuf::from(path));
         } else if let Some(id) = line.strip_prefix(ROOT_ACCESS_KEY) {
             self.root_access_key = Some(id.to_owned());
+        } else if line == ROOT_SECRET_NOT_PRINTED {
+            self.root_secret_key = Some(None);
         } else if let Some(secret) = line.strip_prefix(ROOT_SECRET_KEY) {
-            self.root_secret_key = Some(secret.to_owned());
+            self.root_secret_key = Some(Some(secret.to_owned()));
         } else if let Some(path) = line.strip_prefix(ADMIN_TOKEN_FILE) {
             self.admin_token_file = Some(PathBuf::from(path));
         }
@@ -243,7 +260,7 @@ mod tests {
                 Path::new("/d"),
                 Path::new("/d/master.key"),
                 "AKROOT",
-                "SECRET"
+                Some("SECRET")
             ),
             admin_token_file(Path::new("/d/admin.token")),
             admin_listening("http://127.0.0.1:9001"),
@@ -265,10 +282,23 @@ mod tests {
                 data_dir: "/d".into(),
                 master_key_file: "/d/master.key".into(),
                 root_access_key: "AKROOT".into(),
-                root_secret_key: "SECRET".into(),
+                root_secret_key: Some("SECRET".into()),
             })
         );
         assert_eq!(s.admin_token_file, Some("/d/admin.token".into()));
+    }
+
+    #[test]
+    fn a_supplied_secret_is_not_printed_and_reads_as_none() {
+        let lines = first_start(Path::new("/d"), Path::new("/d/k"), "AKROOT", None);
+        assert!(!lines.contains(SAVE_ROOT_SECRET));
+        let text = format!(
+            "{lines}\n{}\n{}\n",
+            admin_listening("http://127.0.0.1:1"),
+            s3_listening("http://127.0.0.1:2")
+        );
+        let s = StartupLines::parse(&text).unwrap();
+        assert_eq!(s.first_start.unwrap().root_secret_key, None);
     }
 
     #[test]

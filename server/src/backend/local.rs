@@ -60,7 +60,7 @@ fn ensure_dir(dir: &Path) -> StoreResult<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    crate::file_modes::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     if let Some(parent) = dir.parent() {
         sync_dir(parent)?;
     }
@@ -234,7 +234,7 @@ impl Store for LocalStore {
         let dest = self.object_path(kind, id);
         let t2 = tmp.clone();
         let file = blocking(move || {
-            std::fs::OpenOptions::new()
+            crate::file_modes::new_file_options()
                 .write(true)
                 .create_new(true)
                 .open(&t2)

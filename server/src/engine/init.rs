@@ -77,7 +77,7 @@ struct DataDir {
 }
 
 fn inspect(data_dir: &Path) -> EngineResult<DataDir> {
-    std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
+    crate::file_modes::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
     let legacy_path = data_dir.join(REPO_CONFIG_FILE);
     let legacy_config = match std::fs::read(&legacy_path) {
         Ok(b) => Some(b),
@@ -236,14 +236,15 @@ fn random_string(len: usize, upper: bool) -> String {
     if upper { s.to_ascii_uppercase() } else { s }
 }
 
-/// Creates the root access key unless it exists. Returns `(id, secret)` when created.
+/// Creates the root access key unless it exists. Returns `(id, secret, generated)`
+/// when created; `generated` = the secret was not supplied.
 pub(crate) fn ensure_root_key(
     meta: &MetaStore,
     keys: &Keys,
     access_key: Option<&str>,
     secret_key: Option<&str>,
     now: time::OffsetDateTime,
-) -> EngineResult<Option<(String, String)>> {
+) -> EngineResult<Option<(String, String, bool)>> {
     meta.write("create root key", |txn| {
         if engine_meta::root_key(txn)?.is_some() {
             return Ok(None);
@@ -252,9 +253,9 @@ pub(crate) fn ensure_root_key(
             Some(a) if !a.is_empty() => a.to_owned(),
             _ => format!("CF{}", random_string(18, true)),
         };
-        let secret = match secret_key {
-            Some(s) if !s.is_empty() => s.to_owned(),
-            _ => random_string(40, false),
+        let (secret, generated) = match secret_key {
+            Some(s) if !s.is_empty() => (s.to_owned(), false),
+            _ => (random_string(40, false), true),
         };
         if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(EngineError::InvalidArgument(
@@ -272,6 +273,6 @@ pub(crate) fn ensure_root_key(
         };
         access_keys::put(txn, &id, &rec)?;
         engine_meta::set_root_key(txn, &id)?;
-        Ok(Some((id, secret)))
+        Ok(Some((id, secret, generated)))
     })
 }

@@ -202,11 +202,12 @@ impl Engine {
             )
         })
         .await?;
-        let report = root.map(|(root_access_key, root_secret_key)| InitReport {
+        let report = root.map(|(root_access_key, root_secret_key, generated)| InitReport {
             data_dir: opts.data_dir.clone(),
             master_key_file: opened.master_key_file.clone(),
             root_access_key,
             root_secret_key,
+            root_secret_generated: generated,
         });
         let _ = opened.created;
         Ok(OpenedEngine {

@@ -295,4 +295,8 @@ pub struct InitReport {
     pub master_key_file: std::path::PathBuf,
     pub root_access_key: String,
     pub root_secret_key: String,
+    /// `true` when the server chose the secret (none was configured): only
+    /// then is it printed, since the operator has no other way to learn it. A
+    /// supplied one is never printed, so it does not land in service logs.
+    pub root_secret_generated: bool,
 }

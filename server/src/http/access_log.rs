@@ -21,7 +21,7 @@ use s3s::{HttpError, StdError};
 
 use super::body_rate::{BodyRate, RateLimitedBody};
 use crate::s3::request_limits::{PermitSlot, RequestPermit};
-use crate::s3::{LabelSlot, with_default_message};
+use crate::s3::{LabelSlot, screen, with_default_message, xml_text};
 
 /// The S3 service of one connection, wrapped with the access log.
 #[derive(Clone)]
@@ -82,6 +82,13 @@ impl Record {
     }
 }
 
+fn is_xml(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("xml"))
+}
+
 fn declared_length(req: &Request<Incoming>) -> Option<u64> {
     let h = req.headers();
     h.get("x-amz-decoded-content-length")
@@ -109,6 +116,8 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
             status: 0,
         };
         let version = req.version();
+        // Refused before s3s parses the request or checks its signature.
+        let refused = screen(req.uri(), req.headers()).err();
         let (parts, body) = req.into_parts();
         let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
         let body = TrackedBody {
@@ -118,12 +127,18 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
         let req = Request::from_parts(parts, s3s::Body::http_body(body));
         let svc = self.inner.clone();
         Box::pin(async move {
-            let resp = match svc.call(req).await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    record.emit(0, false);
-                    return Err(e);
+            let resp = match refused {
+                Some(refusal) => {
+                    tracing::debug!(reason = %refusal, "request refused before signature check");
+                    refusal.into_response()
                 }
+                None => match svc.call(req).await {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        record.emit(0, false);
+                        return Err(e);
+                    }
+                },
             };
             let (mut parts, mut body) = resp.into_parts();
             if !finished.load(Ordering::Acquire) && version <= http::Version::HTTP_11 {
@@ -148,6 +163,27 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
             {
                 body = s3s::Body::from(filled);
                 parts.headers.remove(http::header::CONTENT_LENGTH);
+            }
+            if let Some(bytes) = body.bytes()
+                && is_xml(&parts.headers)
+                && let Ok(text) = std::str::from_utf8(&bytes)
+                && !xml_text::is_xml_10_text(text)
+            {
+                if parts.status.is_success() {
+                    // An object key with a control character, asked for without
+                    // encoding-type=url: refused rather than sent as broken XML.
+                    let refused = xml_text::unrepresentable().to_http_response().ok();
+                    if let Some(r) = refused {
+                        let (p, b) = r.into_parts();
+                        parts.status = p.status;
+                        parts.headers = p.headers;
+                        body = b;
+                    }
+                } else {
+                    // An error message echoing client input stays readable.
+                    body = s3s::Body::from(xml_text::scrub(text));
+                    parts.headers.remove(http::header::CONTENT_LENGTH);
+                }
             }
             record.status = parts.status.as_u16();
             Ok(Response::from_parts(

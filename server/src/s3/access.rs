@@ -105,6 +105,8 @@ impl S3Access for GrantAccess {
             },
         };
         require(ok)?;
+        // s3s reads a whole-body operation's body right after this hook.
+        super::xml_limit::check(&op, cx.headers())?;
         // Only a request that may proceed queues for a slot; the slot goes
         // to the access log wrapper, which holds it until the body is sent.
         let permit = self.limits.acquire(&id).await?;

@@ -9,6 +9,7 @@ use super::blocking::blocking;
 use super::checksum::to_dto_algorithm;
 use super::convert::{etag, owner, ts};
 use super::error::EngineResultExt;
+use super::query::parse_query;
 use super::token;
 use super::url_encoding::Encoder;
 use crate::engine::{ListPage, ListQuery, ObjectInfo};
@@ -100,7 +101,7 @@ pub async fn list_objects_v2(
     req: S3Request<ListObjectsV2Input>,
 ) -> S3Result<S3Response<ListObjectsV2Output>> {
     let input = req.input;
-    let enc = Encoder::from_request(input.encoding_type.as_ref());
+    let enc = Encoder::from_request(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
     let query = ListQuery {
         prefix: input.prefix.clone().unwrap_or_default(),
@@ -142,12 +143,26 @@ pub async fn list_objects_v2(
     }))
 }
 
+/// s3s routes `list-type=2` to ListObjectsV2 and any other `list-type` to
+/// ListObjects (v1), which has no such parameter: refused instead of being
+/// answered as a v1 listing the client did not ask for.
+fn refuse_list_type(query: Option<&str>) -> S3Result<()> {
+    if parse_query(query).iter().any(|(k, _)| k == "list-type") {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Invalid list-type: the only listing type is list-type=2 (ListObjectsV2)",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn list_objects(
     s3: &CofferS3,
     req: S3Request<ListObjectsInput>,
 ) -> S3Result<S3Response<ListObjectsOutput>> {
+    refuse_list_type(req.uri.query())?;
     let input = req.input;
-    let enc = Encoder::from_request(input.encoding_type.as_ref());
+    let enc = Encoder::from_request(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
     let delim = delimiter(input.delimiter.as_deref());
     let query = ListQuery {
@@ -198,6 +213,13 @@ mod tests {
             max_keys(Some(-1)).unwrap_err().code(),
             &S3ErrorCode::InvalidArgument
         );
+    }
+
+    #[test]
+    fn list_type_other_than_2_is_refused() {
+        assert!(refuse_list_type(Some("list-type=3&prefix=a")).is_err());
+        assert!(refuse_list_type(Some("prefix=a")).is_ok());
+        assert!(refuse_list_type(None).is_ok());
     }
 
     #[test]

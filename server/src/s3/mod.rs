@@ -17,20 +17,30 @@ mod listing;
 mod multipart;
 mod objects;
 pub mod permissions;
+mod query;
 mod range;
+mod range_fallback;
+mod refusal;
 pub mod request_limits;
+mod screen;
 mod service;
+mod strict_auth;
 mod token;
 mod url_encoding;
 mod versioning;
+mod xml_limit;
+pub mod xml_text;
 
 use std::sync::Arc;
 
+use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 pub use self::auth::{CofferAccess, CofferAuth, Label, LabelSlot};
 pub use self::error::with_default_message;
 pub use self::host::DomainHost;
+pub use self::refusal::Refusal;
+pub use self::screen::screen;
 use crate::engine::Engine;
 
 /// The S3 implementation over the engine.
@@ -59,8 +69,23 @@ pub struct S3Options {
 
 /// The hyper service: SigV4 against the engine's keys, every request signed.
 pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
+    // The route replays requests with an unusable Range header through a
+    // service of its own (no route, so no cycle and no second replay).
+    let replay = builder(Arc::clone(&engine), opts).build();
+    let mut main = builder(engine, opts);
+    main.set_route(range_fallback::IgnoreUnusableRange::new(
+        replay,
+        opts.region.clone(),
+    ));
+    main.build()
+}
+
+fn builder(engine: Arc<Engine>, opts: &S3Options) -> S3ServiceBuilder {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
+    let mut s3s_config = S3Config::default();
+    s3s_config.xml_max_body_size = xml_limit::XML_BODY_LIMIT;
+    builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3s_config))));
     builder.set_auth(CofferAuth::new(Arc::clone(&engine)));
     builder.set_access(access::GrantAccess::new(
         Arc::clone(&engine),
@@ -69,5 +94,5 @@ pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
     if let Some(domain) = &opts.domain {
         builder.set_host(DomainHost::new(domain));
     }
-    builder.build()
+    builder
 }

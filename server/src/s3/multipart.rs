@@ -49,6 +49,11 @@ pub async fn create_multipart_upload(
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let input = req.input;
     refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    // Every answer of a multipart upload (this one, ListParts, Complete) is XML
+    // that names the key; one XML 1.0 cannot carry would make them all unsendable.
+    if !super::xml_text::is_xml_10_text(&input.key) {
+        return Err(super::xml_text::unrepresentable_key());
+    }
     let alg = input
         .checksum_algorithm
         .as_ref()
@@ -369,7 +374,7 @@ pub async fn list_multipart_uploads(
     req: S3Request<ListMultipartUploadsInput>,
 ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
     let input = req.input;
-    let enc = Encoder::from_request(input.encoding_type.as_ref());
+    let enc = Encoder::from_request(input.encoding_type.as_ref())?;
     let max = page_size(input.max_uploads, "max-uploads")?;
     let query = UploadsQuery {
         prefix: input.prefix.clone().unwrap_or_default(),

@@ -25,11 +25,21 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 pub struct Encoder(pub bool);
 
 impl Encoder {
-    pub fn from_request(encoding_type: Option<&s3s::dto::EncodingType>) -> Self {
-        Encoder(
-            encoding_type
-                .is_some_and(|e| e.as_str().eq_ignore_ascii_case(s3s::dto::EncodingType::URL)),
-        )
+    /// `encoding-type` absent or `url`; any other value is refused, as AWS
+    /// does, rather than answered unencoded as if it had not been sent.
+    pub fn from_request(
+        encoding_type: Option<&s3s::dto::EncodingType>,
+    ) -> Result<Self, s3s::S3Error> {
+        match encoding_type {
+            None => Ok(Encoder(false)),
+            Some(e) if e.as_str().eq_ignore_ascii_case(s3s::dto::EncodingType::URL) => {
+                Ok(Encoder(true))
+            }
+            Some(_) => Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::InvalidArgument,
+                "Invalid Encoding Method specified in Request",
+            )),
+        }
     }
 
     pub fn apply(self, s: String) -> String {
@@ -58,9 +68,19 @@ mod tests {
     fn only_when_asked() {
         let url = s3s::dto::EncodingType::from_static(s3s::dto::EncodingType::URL);
         assert_eq!(
-            Encoder::from_request(Some(&url)).apply("a b".into()),
+            Encoder::from_request(Some(&url))
+                .unwrap()
+                .apply("a b".into()),
             "a%20b"
         );
-        assert_eq!(Encoder::from_request(None).apply("a b".into()), "a b");
+        assert_eq!(
+            Encoder::from_request(None).unwrap().apply("a b".into()),
+            "a b"
+        );
+        let bogus = s3s::dto::EncodingType::from("bogus".to_owned());
+        assert_eq!(
+            Encoder::from_request(Some(&bogus)).unwrap_err().code(),
+            &s3s::S3ErrorCode::InvalidArgument
+        );
     }
 }

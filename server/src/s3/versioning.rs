@@ -68,7 +68,7 @@ pub async fn list_object_versions(
     req: S3Request<ListObjectVersionsInput>,
 ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
     let input = req.input;
-    let enc = Encoder::from_request(input.encoding_type.as_ref());
+    let enc = Encoder::from_request(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
     let key_marker = input.key_marker.clone().filter(|k| !k.is_empty());
     if input

@@ -34,6 +34,14 @@ impl std::fmt::Debug for MetaStore {
 /// Opens `path` with redb 4, first upgrading in place a file redb 2 wrote
 /// (file format v2, which redb 3+ cannot read).
 pub(crate) fn open_database(path: &Path) -> EngineResult<redb::Database> {
+    // redb creates the file with the process umask; create it owner-only first
+    // (it holds names and user metadata: `file_modes.rs`).
+    crate::file_modes::new_file_options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| EngineError::Internal(format!("{}: {e}", path.display())))?;
     match redb::Database::create(path) {
         Ok(db) => Ok(db),
         Err(redb::DatabaseError::UpgradeRequired(format)) => {
