@@ -4,6 +4,7 @@ the real cofferd on loopback, with its limits turned down so that each test
 takes seconds. Every test is bounded in connections and in time."""
 
 import json
+import os
 import resource
 import socket
 import time
@@ -275,6 +276,55 @@ def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
             if status == 200 or time.monotonic() > deadline:
                 break
         assert status == 200, body
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()
+
+
+def test_regression_unread_gets_are_closed_after_the_send_timeout(tmp_path_factory):
+    """GETs opened and never read used to hold their read-ahead (≈3.4 MB each)
+    for as long as the client kept the connections open."""
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-unread"), extra_env={
+        "COFFER_SEND_TIMEOUT_SECS": "2",
+    })
+    socks = []
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="unread")
+        body = os.urandom(5 << 20)
+        s3.put_object(Bucket="unread", Key="big", Body=body)
+        path = rawhttp.object_path("unread", "big")
+        for _ in range(50):
+            h = sigv4.sign("GET", f"127.0.0.1:{server.port}", path, [], {}, sigv4.EMPTY_SHA256)
+            head = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(head.encode())
+            socks.append(sock)
+        # Read nothing for twice the send timeout.
+        time.sleep(4)
+        started = time.monotonic()
+        for sock in socks:
+            # Reading now drains what the kernel buffered; the server must have
+            # given up on the rest and closed.
+            left = max(0.1, 10 - (time.monotonic() - started))
+            got = 0
+            sock.settimeout(left)
+            try:
+                while True:
+                    part = sock.recv(1 << 20)
+                    if not part:
+                        break
+                    got += len(part)
+            except ConnectionResetError:
+                pass
+            except socket.timeout:
+                raise AssertionError("an unread GET kept its connection past the send timeout")
+            assert got < len(body), "the whole object arrived: the connection was never stalled"
+        assert time.monotonic() - started < 10, "unread GETs were not closed"
+        assert s3.get_object(Bucket="unread", Key="big")["Body"].read() == body
     finally:
         for sock in socks:
             sock.close()

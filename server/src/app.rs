@@ -141,6 +141,7 @@ impl App {
         };
         let s3_timeouts = Timeouts {
             header_read: config.s3_header_read_timeout(),
+            send: config.s3_send_timeout(),
             ..settings.timeouts
         };
         let s3_listener = HttpListener::bind(

@@ -58,7 +58,9 @@ pub fn coffer(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
 /// `coffer --url <url> --token <token> args…`.
 pub fn coffer_at(url: &str, token: &str, args: &[&str]) -> Run {
     let home = tempfile::tempdir().unwrap();
-    let mut all = vec!["--url", url, "--token", token];
+    // `--token=` so that a token starting with `-` is not read as a flag.
+    let token = format!("--token={token}");
+    let mut all = vec!["--url", url, token.as_str()];
     all.extend_from_slice(args);
     coffer(home.path(), &[], &all)
 }

@@ -190,6 +190,11 @@ impl Config {
         }
     }
 
+    /// How long the S3 listener waits on a client that reads nothing.
+    pub fn s3_send_timeout(&self) -> Duration {
+        Duration::from_secs(self.s3.send_timeout_secs)
+    }
+
     /// Open connections the S3 listener accepts at once.
     pub fn s3_max_connections(&self) -> usize {
         self.s3.max_connections

@@ -51,6 +51,10 @@ pub struct S3Section {
     /// Seconds of waiting over which `body_min_rate` is judged.
     #[serde(default = "default_body_rate_window_secs")]
     pub body_rate_window_secs: u64,
+    /// Seconds a response may wait on a client that reads nothing before
+    /// the connection is closed (a GET never read holds its buffers until then).
+    #[serde(default = "default_send_timeout_secs")]
+    pub send_timeout_secs: u64,
     /// Open connections the S3 listener accepts at once; one more is
     /// answered 503 SlowDown and closed (never left to exhaust descriptors).
     /// Lowered at start if the process's file-descriptor limit is smaller.
@@ -158,6 +162,9 @@ fn default_body_min_rate() -> u64 {
 fn default_body_rate_window_secs() -> u64 {
     30
 }
+fn default_send_timeout_secs() -> u64 {
+    60
+}
 fn default_max_connections() -> usize {
     4096
 }
@@ -203,6 +210,7 @@ impl Default for S3Section {
             header_read_timeout_secs: default_header_read_timeout_secs(),
             body_min_rate: default_body_min_rate(),
             body_rate_window_secs: default_body_rate_window_secs(),
+            send_timeout_secs: default_send_timeout_secs(),
             max_connections: default_max_connections(),
             max_requests: default_max_requests(),
             max_requests_per_key: default_max_requests_per_key(),

@@ -169,6 +169,15 @@ pub static SETTINGS: &[Setting] = &[
         help: "Seconds of waiting over which the body rate is judged",
     },
     Setting {
+        path: &["s3", "send_timeout_secs"],
+        env: &["COFFER_SEND_TIMEOUT_SECS"],
+        flag: Some("send-timeout-secs"),
+        value_name: "SECS",
+        kind: Kind::U64,
+        legacy: None,
+        help: "Seconds a response waits on a client that reads nothing before the connection is closed",
+    },
+    Setting {
         path: &["s3", "max_connections"],
         env: &["COFFER_MAX_CONNECTIONS"],
         flag: Some("max-connections"),

@@ -50,6 +50,9 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    if c.s3.send_timeout_secs == 0 {
+        return invalid("[s3] send_timeout_secs must be at least 1".to_owned());
+    }
     if c.s3.body_rate_window_secs == 0 {
         return invalid("[s3] body_rate_window_secs must be at least 1".to_owned());
     }

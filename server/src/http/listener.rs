@@ -21,6 +21,7 @@ use std::sync::Arc;
 use super::ListenerError;
 use super::connection_cap::{self, ConnectionGauge};
 use super::deadline::FirstByteDeadline;
+use super::send_timeout::SendTimeout;
 use super::tls::{self, TlsPaths};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -36,6 +37,9 @@ pub struct Timeouts {
     pub tls_handshake: Duration,
     /// How long shutdown waits for in-flight requests before closing them.
     pub drain: Duration,
+    /// A connection whose writes make no progress this long (the client
+    /// stopped reading) is closed, freeing what its response held.
+    pub send: Duration,
 }
 
 impl Default for Timeouts {
@@ -44,6 +48,7 @@ impl Default for Timeouts {
             header_read: Duration::from_secs(30),
             tls_handshake: Duration::from_secs(10),
             drain: Duration::from_secs(30),
+            send: Duration::from_secs(60),
         }
     }
 }
@@ -206,7 +211,10 @@ where
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header_read);
-    let io = FirstByteDeadline::new(io, timeouts.header_read);
+    let io = SendTimeout::new(
+        FirstByteDeadline::new(io, timeouts.header_read),
+        timeouts.send,
+    );
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     let mut stopping = *stop.borrow();
