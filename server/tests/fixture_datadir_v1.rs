@@ -300,3 +300,101 @@ async fn v1_data_directory_takes_new_writes_that_dedup_against_old_chunks() {
             + 2
     );
 }
+
+/// Every metadata value of the fixture long enough to search for: content
+/// types, `x-amz-meta-*` names and values, ETags and part MD5s.
+fn metadata_values(want: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |s: &str| {
+        if s.len() >= 4 && !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    };
+    for wb in want["buckets"].as_object().unwrap().values() {
+        for versions in wb["objects"].as_object().unwrap().values() {
+            for w in versions.as_array().unwrap() {
+                if let Some(ct) = w["content_type"].as_str() {
+                    push(ct);
+                }
+                if let Some(etag) = w["etag"].as_str() {
+                    push(etag);
+                }
+                if let Some(meta) = w["metadata"].as_object() {
+                    for (k, v) in meta {
+                        push(k);
+                        push(v.as_str().unwrap());
+                    }
+                }
+            }
+        }
+        for u in wb["uploads"].as_array().unwrap() {
+            for p in u["parts"].as_array().unwrap() {
+                push(p["md5"].as_str().unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first byte (record version) of every value of a table of meta.redb.
+fn value_versions(db: &redb::Database, table: &str) -> Vec<u8> {
+    use redb::{ReadableDatabase, ReadableTable};
+    let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new(table);
+    let txn = db.begin_read().unwrap();
+    let t = txn.open_table(def).unwrap();
+    t.iter().unwrap().map(|r| r.unwrap().1.value()[0]).collect()
+}
+
+/// The fixture's manifests and upload metadata were stored in clear (v1):
+/// the first open seals every record (v2) and rebuilds meta.redb, so none
+/// of the fixture's metadata values is left anywhere in its bytes, and
+/// everything still reads back (checked before and after a second open).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_metadata_is_sealed_on_open_and_gone_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let want = expected();
+    let values = metadata_values(&want);
+    assert!(values.len() >= 10, "the fixture has metadata to look for");
+    let meta_path = dir.path().join("meta.redb");
+    let before = std::fs::read(&meta_path).unwrap();
+    for v in &values {
+        assert!(
+            contains(&before, v.as_bytes()),
+            "{v:?} is in the fixture's meta.redb in clear (else this test proves nothing)"
+        );
+    }
+
+    let e = open(dir.path()).await;
+    check_everything(&e, &want).await;
+    drop(e);
+
+    let after = std::fs::read(&meta_path).unwrap();
+    let left: Vec<&String> = values
+        .iter()
+        .filter(|v| contains(&after, v.as_bytes()))
+        .collect();
+    assert!(left.is_empty(), "still in clear in meta.redb: {left:?}");
+    {
+        let db = redb::Database::open(&meta_path).unwrap();
+        for (table, rows) in [("versions", 9), ("uploads", 1), ("parts", 1)] {
+            let versions = value_versions(&db, table);
+            assert!(versions.len() >= rows, "{table}: {versions:?}");
+            assert!(
+                versions.iter().all(|v| *v == 2),
+                "{table}: every record sealed (v2): {versions:?}"
+            );
+        }
+    }
+    assert!(
+        !dir.path().join("meta.redb.rebuild").exists(),
+        "the rebuild's temporary file is gone"
+    );
+
+    let e = open(dir.path()).await;
+    check_everything(&e, &want).await;
+}

@@ -207,7 +207,7 @@ pub(crate) async fn open_repo(
         let master = KeyFile::decode(&key_bytes, mode)?;
         let keys = Keys::derive(&master);
         drop(master);
-        let meta = MetaStore::open(&dir.join(META_FILE))?;
+        let meta = MetaStore::open(&dir.join(META_FILE), &keys)?;
         Ok(Opened {
             keys,
             config,

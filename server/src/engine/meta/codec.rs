@@ -68,10 +68,6 @@ impl Writer {
         }
         self
     }
-    pub fn rest(&mut self, v: &[u8]) -> &mut Self {
-        self.buf.extend_from_slice(v);
-        self
-    }
     pub fn finish(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
     }

@@ -18,6 +18,7 @@ use std::sync::mpsc as std_mpsc;
 use tokio::sync::oneshot;
 
 use super::error::MetaError;
+use super::seal::RecordSealer;
 use super::store::{Hooks, begin, run_in_transaction, snapshot, tell_durable};
 use super::txn::Txn;
 use crate::engine::error::{EngineError, EngineResult};
@@ -56,11 +57,15 @@ fn stopped() -> EngineError {
 }
 
 impl Committer {
-    pub fn start(db: Arc<redb::Database>, hooks: Hooks) -> EngineResult<Self> {
+    pub fn start(
+        db: Arc<redb::Database>,
+        hooks: Hooks,
+        sealer: RecordSealer,
+    ) -> EngineResult<Self> {
         let (tx, rx) = std_mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("coffer-commit".into())
-            .spawn(move || run(&db, &hooks, &rx))
+            .spawn(move || run(&db, &hooks, &sealer, &rx))
             .map_err(|e| EngineError::Internal(format!("cannot start the commit thread: {e}")))?;
         Ok(Committer {
             tx: Some(tx),
@@ -96,7 +101,7 @@ impl Drop for Committer {
     }
 }
 
-fn run(db: &redb::Database, hooks: &Hooks, rx: &std_mpsc::Receiver<Job>) {
+fn run(db: &redb::Database, hooks: &Hooks, sealer: &RecordSealer, rx: &std_mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -105,18 +110,18 @@ fn run(db: &redb::Database, hooks: &Hooks, rx: &std_mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, hooks, batch);
+        commit_batch(db, hooks, sealer, batch);
     }
 }
 
 type Reply = oneshot::Sender<EngineResult<AnyBox>>;
 
-fn commit_batch(db: &redb::Database, hooks: &Hooks, batch: Vec<Job>) {
+fn commit_batch(db: &redb::Database, hooks: &Hooks, sealer: &RecordSealer, batch: Vec<Job>) {
     let raw = match begin(db, "begin group commit") {
         Ok(t) => t,
         Err(e) => return fail_all(batch.into_iter().map(|j| j.reply), e),
     };
-    let txn = Txn::new(&raw);
+    let txn = Txn::new(&raw, sealer);
     let mut done: Vec<(Reply, AnyBox)> = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {

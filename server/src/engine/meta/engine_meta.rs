@@ -1,11 +1,13 @@
 //! The `engine_meta` table: small named values of the engine itself
 //! (`last_seq`, the version sequence; `root_access_key`, the id of the key
-//! made on first start).
+//! made on first start; `records_sealed`, set once the migration that seals
+//! records earlier releases kept in clear has finished, holding how many it
+//! sealed).
 
 use redb::{ReadableTable, TableDefinition};
 
 use super::codec::{Reader, Writer};
-use super::txn::Txn;
+use super::txn::{ReadTxn, Txn};
 use super::{MetaContext, Named};
 use crate::engine::error::EngineResult;
 
@@ -13,6 +15,7 @@ pub(crate) const ENGINE_META: Named = TableDefinition::new("engine_meta");
 
 pub(crate) const META_LAST_SEQ: &str = "last_seq";
 pub(crate) const META_ROOT_KEY: &str = "root_access_key";
+pub(crate) const META_RECORDS_SEALED: &str = "records_sealed";
 
 /// A small value holding one version sequence number (also the live and
 /// null tables' values).
@@ -52,5 +55,21 @@ pub(crate) fn set_root_key(txn: &Txn<'_>, id: &str) -> EngineResult<()> {
     let mut t = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
     t.insert(META_ROOT_KEY, id.as_bytes())
         .ctx("write root key marker")?;
+    Ok(())
+}
+
+/// Whether the sealing migration has finished on this database.
+pub(crate) fn records_sealed(txn: &ReadTxn) -> EngineResult<bool> {
+    let t = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
+    Ok(t.get(META_RECORDS_SEALED)
+        .ctx("read records_sealed")?
+        .is_some())
+}
+
+/// Records that the sealing migration finished, after sealing `count` records.
+pub(crate) fn set_records_sealed(txn: &Txn<'_>, count: u64) -> EngineResult<()> {
+    let mut t = txn.open_table(ENGINE_META).ctx("open engine_meta")?;
+    t.insert(META_RECORDS_SEALED, encode_seq(count).as_slice())
+        .ctx("write records_sealed")?;
     Ok(())
 }

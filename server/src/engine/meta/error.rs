@@ -20,6 +20,11 @@ pub enum MetaError {
     /// A stored value or key does not decode.
     #[error("corrupt {0} record")]
     Corrupt(&'static str),
+    /// A sealed record value does not open where it is stored: moved from
+    /// another key or table, tampered with, or sealed under another
+    /// repository's metadata key.
+    #[error("sealed {0} record does not open: moved, tampered with, or sealed under another key")]
+    Unsealable(&'static str),
     /// A record written by a newer release (or garbage).
     #[error("{what} record has unknown version {version}")]
     UnknownVersion { what: &'static str, version: u8 },

@@ -91,8 +91,9 @@ fn start_after_key(
 }
 
 /// Scans `table` from `start` over keys under `bucket`/`prefix`, folding by
-/// `delimiter`, until `max` entries; `f` turns a row into an item (or skips it
-/// with `None`). Returns the entries and whether more remain.
+/// `delimiter`, until `max` entries; `f` turns a row (object key, suffix after
+/// it, whole index key, value) into an item (or skips it with `None`).
+/// Returns the entries and whether more remain.
 fn scan<T, Tab, F>(
     table: &Tab,
     bucket: &str,
@@ -104,7 +105,7 @@ fn scan<T, Tab, F>(
 ) -> EngineResult<(Vec<Entry<T>>, bool)>
 where
     Tab: ReadableTable<&'static [u8], &'static [u8]>,
-    F: FnMut(&str, &[u8], &[u8]) -> EngineResult<Option<T>>,
+    F: FnMut(&str, &[u8], &[u8], &[u8]) -> EngineResult<Option<T>>,
 {
     let plen = bucket_prefix(bucket).len();
     let upper = prefix_successor(&object_key(bucket, prefix));
@@ -144,7 +145,7 @@ where
                 out.push(Entry::Prefix(cp));
                 break;
             }
-            if let Some(item) = f(&key, suffix, v.value())? {
+            if let Some(item) = f(&key, suffix, raw, v.value())? {
                 if out.len() == max {
                     return Ok((out, true));
                 }
@@ -182,10 +183,11 @@ pub(crate) fn list_objects(inner: &Inner, bucket: &str, q: &ListQuery) -> Engine
         delim,
         start,
         q.max_keys,
-        |key, _, v| {
+        |key, _, _, v| {
             let seq = decode_seq(v)?;
+            let vk = version_key(bucket, key, seq);
             let row = versions
-                .get(version_key(bucket, key, seq).as_slice())
+                .get(vk.as_slice())
                 .ctx("read version")?
                 .ok_or_else(|| {
                     crate::engine::meta::MetaError::Inconsistent(format!(
@@ -193,7 +195,7 @@ pub(crate) fn list_objects(inner: &Inner, bucket: &str, q: &ListQuery) -> Engine
                     ))
                     .at("list objects")
                 })?;
-            let rec = VersionRecord::decode(row.value())?;
+            let rec = VersionRecord::decode(row.value(), txn.sealer(), &vk)?;
             Ok(Some(object_info(bucket, key, &rec, true, show)))
         },
     )?;
@@ -277,8 +279,8 @@ pub(crate) fn list_versions(
         delim,
         start,
         q.max_keys,
-        |key, _, v| {
-            let rec = VersionRecord::decode(v)?;
+        |key, _, raw, v| {
+            let rec = VersionRecord::decode(v, txn.sealer(), raw)?;
             let is_latest = last_key.as_deref() != Some(key);
             if is_latest {
                 last_key = Some(key.to_owned());
@@ -343,8 +345,8 @@ pub(crate) fn list_uploads(
         delim,
         start,
         q.max_uploads,
-        |key, suffix, v| {
-            let rec = UploadRecord::decode(v)?;
+        |key, suffix, raw, v| {
+            let rec = UploadRecord::decode(v, txn.sealer(), raw)?;
             let upload_id = String::from_utf8(suffix.to_vec())
                 .map_err(|_| crate::engine::meta::error::corrupt("upload id"))?;
             Ok(Some(UploadInfo {

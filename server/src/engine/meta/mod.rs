@@ -16,17 +16,26 @@
 //! - [`access_keys`]: `access_keys` id → KeyRecord (secret sealed);
 //!   `access_grants` `id 00 bucket 00 prefix` → permissions
 //! - [`versions`]: `versions` `bucket 00 esc(key) 00 00 !seq` → VersionRecord
-//!   (manifest inside); `live` `bucket 00 esc(key)` → seq of the current
+//!   (manifest sealed, see [`seal`]); `live` `bucket 00 esc(key)` → seq of the current
 //!   version, only when it is not a delete marker (ListObjects scans this
 //!   alone); `nulls` `bucket 00 esc(key)` → seq of the key's null version
 //! - [`uploads`]: `uploads` `bucket 00 esc(key) 00 00 upload id` →
-//!   UploadRecord; `parts` `upload id, part number` → PartRecord
+//!   UploadRecord (metadata sealed); `parts` `upload id, part number` →
+//!   PartRecord (manifest sealed)
 //! - [`chunks`]: `chunk_index` chunk id → `IndexEntry::encode_value`;
 //!   `chunk_refs` chunk id → reference count (absent = 0)
 //! - [`packs`]: `packs` pack id → PackRecord (size, live bytes, store; v1
 //!   records read as store [`DEFAULT_STORE`])
 //! - [`gc_queue`]: chunk id → when its refcount reached zero
-//! - [`engine_meta`]: small named values (`last_seq`, `root_access_key`)
+//! - [`engine_meta`]: small named values (`last_seq`, `root_access_key`,
+//!   `records_sealed`)
+//!
+//! Record values that hold what clients sent are sealed under the
+//! repository's metadata key, bound to their table and index key ([`seal`];
+//! bytes in `repo-format/DESIGN.md` section 7.1). Records earlier releases
+//! stored in clear (v1) keep their reader; [`seal_migration`] rewrites them
+//! once on open and [`rebuild`] then writes the database into a fresh file
+//! so their old bytes do not linger in freed pages.
 //!
 //! [`listing`] holds the range scans behind ListObjects, ListObjectVersions
 //! and ListMultipartUploads (they walk `live`, `versions` and `uploads`).
@@ -46,6 +55,9 @@ pub(crate) mod hook;
 pub(crate) mod keys;
 pub(crate) mod listing;
 pub(crate) mod packs;
+pub(crate) mod rebuild;
+pub(crate) mod seal;
+pub(crate) mod seal_migration;
 pub(crate) mod store;
 pub(crate) mod txn;
 pub(crate) mod uploads;
@@ -75,28 +87,34 @@ impl<T, E: Into<redb::Error>> MetaContext<T> for Result<T, E> {
     }
 }
 
+/// Every table keyed by strings.
+pub(crate) const NAMED_TABLES: [Named; 3] = [
+    buckets::BUCKETS,
+    access_keys::ACCESS_KEYS,
+    engine_meta::ENGINE_META,
+];
+
+/// Every table keyed by byte strings.
+pub(crate) const BIN_TABLES: [Bin; 11] = [
+    buckets::BUCKET_SETTINGS,
+    access_keys::GRANTS,
+    versions::VERSIONS,
+    versions::LIVE,
+    versions::NULLS,
+    uploads::UPLOADS,
+    uploads::PARTS,
+    chunks::CHUNK_INDEX,
+    chunks::CHUNK_REFS,
+    packs::PACKS,
+    gc_queue::GC_QUEUE,
+];
+
 /// Creates every table so read transactions can open them unconditionally.
 pub(crate) fn create_tables(txn: &Txn<'_>) -> EngineResult<()> {
-    for t in [
-        buckets::BUCKETS,
-        access_keys::ACCESS_KEYS,
-        engine_meta::ENGINE_META,
-    ] {
+    for t in NAMED_TABLES {
         txn.open_table(t).ctx("create table")?;
     }
-    for t in [
-        buckets::BUCKET_SETTINGS,
-        access_keys::GRANTS,
-        versions::VERSIONS,
-        versions::LIVE,
-        versions::NULLS,
-        uploads::UPLOADS,
-        uploads::PARTS,
-        chunks::CHUNK_INDEX,
-        chunks::CHUNK_REFS,
-        packs::PACKS,
-        gc_queue::GC_QUEUE,
-    ] {
+    for t in BIN_TABLES {
         txn.open_table(t).ctx("create table")?;
     }
     Ok(())

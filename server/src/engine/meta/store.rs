@@ -12,8 +12,9 @@ use redb::ReadableDatabase;
 use super::committer::{Committer, JobResult};
 use super::error::MetaError;
 use super::hook::{Change, CommitHook, HookTxn};
+use super::seal::RecordSealer;
 use super::txn::{ReadTxn, Txn};
-use super::{MetaContext, create_tables};
+use super::{MetaContext, create_tables, engine_meta, rebuild, seal_migration};
 use crate::engine::error::{EngineError, EngineResult};
 
 pub(crate) type Hooks = Arc<RwLock<Vec<Arc<dyn CommitHook>>>>;
@@ -22,6 +23,7 @@ pub(crate) type Hooks = Arc<RwLock<Vec<Arc<dyn CommitHook>>>>;
 pub(crate) struct MetaStore {
     db: Arc<redb::Database>,
     hooks: Hooks,
+    sealer: RecordSealer,
     committer: Committer,
 }
 
@@ -66,21 +68,62 @@ fn upgrade_redb2(path: &Path) -> EngineResult<()> {
 }
 
 impl MetaStore {
-    /// Opens (creating or upgrading) the database and starts the commit thread.
-    pub fn open(path: &Path) -> EngineResult<MetaStore> {
+    /// Opens (creating or upgrading) the database and starts the commit
+    /// thread. Record values are sealed and opened with `keys`' metadata key.
+    /// The first open by a release that seals records rewrites those an
+    /// earlier release stored in clear, then rebuilds the file so their old
+    /// bytes are not left in freed pages (`seal_migration`, `rebuild`).
+    pub fn open(path: &Path, keys: &coffer_repo::Keys) -> EngineResult<MetaStore> {
+        let sealer = RecordSealer::new(keys.clone());
+        // A file created now never held a clear value: nothing to rebuild.
+        let created = !path.exists();
         let db = open_database(path)?;
-        let store = MetaStore::start(db)?;
+        let store = MetaStore::start(db, sealer.clone())?;
         store.write("create tables", create_tables)?;
+        if seal_migration::done(&store)? {
+            return Ok(store);
+        }
+        let report = seal_migration::seal_plain_records(&store)?;
+        let store = if created {
+            store
+        } else {
+            let db = rebuild::rebuild(store.into_database()?, path)?;
+            MetaStore::start(db, sealer)?
+        };
+        store.write("record sealing", |txn| {
+            engine_meta::set_records_sealed(txn, report.total())
+        })?;
+        if report.total() > 0 {
+            tracing::info!(
+                path = %path.display(),
+                versions = report.versions,
+                uploads = report.uploads,
+                parts = report.parts,
+                "sealed {} metadata records that an earlier release stored in clear",
+                report.total()
+            );
+        }
         Ok(store)
     }
 
-    fn start(db: redb::Database) -> EngineResult<MetaStore> {
+    /// Stops the commit thread and hands back the database (only at open,
+    /// when nothing else holds it).
+    fn into_database(self) -> EngineResult<redb::Database> {
+        let MetaStore { db, committer, .. } = self;
+        // Joins the commit thread, which holds the other handle.
+        drop(committer);
+        Arc::try_unwrap(db)
+            .map_err(|_| EngineError::Internal("the metadata store is still in use".into()))
+    }
+
+    fn start(db: redb::Database, sealer: RecordSealer) -> EngineResult<MetaStore> {
         let db = Arc::new(db);
         let hooks: Hooks = Arc::default();
-        let committer = Committer::start(db.clone(), hooks.clone())?;
+        let committer = Committer::start(db.clone(), hooks.clone(), sealer.clone())?;
         Ok(MetaStore {
             db,
             hooks,
+            sealer,
             committer,
         })
     }
@@ -95,7 +138,10 @@ impl MetaStore {
 
     /// A read snapshot.
     pub fn read(&self) -> EngineResult<ReadTxn> {
-        Ok(ReadTxn::new(self.db.begin_read().ctx("begin read")?))
+        Ok(ReadTxn::new(
+            self.db.begin_read().ctx("begin read")?,
+            self.sealer.clone(),
+        ))
     }
 
     /// One write transaction of its own, committed (durably) before this
@@ -106,7 +152,7 @@ impl MetaStore {
         f: impl FnOnce(&Txn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let raw = begin(&self.db, what)?;
-        let txn = Txn::new(&raw);
+        let txn = Txn::new(&raw, &self.sealer);
         let out = f(&txn)?;
         let changes = txn.take_changes();
         let hooks = snapshot(&self.hooks);

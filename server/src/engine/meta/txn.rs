@@ -5,10 +5,12 @@
 use std::cell::RefCell;
 
 use crate::engine::meta::hook::Change;
+use crate::engine::meta::seal::RecordSealer;
 
 /// One write transaction of the MetaStore (a group commit, or a direct write).
 pub(crate) struct Txn<'a> {
     raw: &'a redb::WriteTransaction,
+    sealer: &'a RecordSealer,
     changes: RefCell<Vec<Change>>,
 }
 
@@ -21,11 +23,16 @@ impl std::fmt::Debug for Txn<'_> {
 }
 
 impl<'a> Txn<'a> {
-    pub(super) fn new(raw: &'a redb::WriteTransaction) -> Self {
+    pub(super) fn new(raw: &'a redb::WriteTransaction, sealer: &'a RecordSealer) -> Self {
         Txn {
             raw,
+            sealer,
             changes: RefCell::new(Vec::new()),
         }
+    }
+    /// Seals and opens the record values of this transaction's tables.
+    pub(crate) fn sealer(&self) -> &RecordSealer {
+        self.sealer
     }
     /// Notes a change for the commit hooks.
     pub fn record(&self, change: Change) {
@@ -53,11 +60,16 @@ impl std::ops::Deref for Txn<'_> {
 /// A read snapshot of the metadata store.
 pub(crate) struct ReadTxn {
     raw: redb::ReadTransaction,
+    sealer: RecordSealer,
 }
 
 impl ReadTxn {
-    pub(super) fn new(raw: redb::ReadTransaction) -> Self {
-        ReadTxn { raw }
+    pub(super) fn new(raw: redb::ReadTransaction, sealer: RecordSealer) -> Self {
+        ReadTxn { raw, sealer }
+    }
+    /// Opens the sealed record values read through this snapshot.
+    pub(crate) fn sealer(&self) -> &RecordSealer {
+        &self.sealer
     }
     /// Rows in a table of byte-string keys (counters for stats and metrics).
     pub fn len(&self, table: super::Bin, what: &'static str) -> crate::engine::EngineResult<u64> {

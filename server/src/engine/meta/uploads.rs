@@ -1,19 +1,39 @@
 //! The multipart tables: `uploads` (one record per open upload) and `parts`
 //! (each uploaded part as a manifest).
+//!
+//! Upload records: v1 = `version u8, initiated i64, checksum algorithm u8,
+//! content type, system and user metadata` in clear (earlier releases; read
+//! forever); v2 = `version u8 = 2, initiated i64`, then the rest sealed to
+//! the table, index key and header ([`super::seal`]). Part records: v1 =
+//! `version u8, mtime i64` then the manifest in clear; v2 = the same header
+//! (version 2), then the manifest sealed.
 
 use coffer_repo::Manifest;
 use redb::{ReadableTable, TableDefinition};
 
 use super::codec::{Reader, Writer};
+use super::error::corrupt;
 use super::keys::{part_key, upload_key};
+use super::seal::{Place, RecordSealer};
 use super::txn::{ReadTxn, Txn};
 use super::{Bin, MetaContext};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::types::{ChecksumAlgorithm, ObjectMeta};
 use crate::engine::version_id;
 
-pub(crate) const UPLOADS: Bin = TableDefinition::new("uploads");
-pub(crate) const PARTS: Bin = TableDefinition::new("parts");
+pub(crate) const UPLOADS_TABLE: &str = "uploads";
+pub(crate) const PARTS_TABLE: &str = "parts";
+pub(crate) const UPLOADS: Bin = TableDefinition::new(UPLOADS_TABLE);
+pub(crate) const PARTS: Bin = TableDefinition::new(PARTS_TABLE);
+
+/// v1: everything in clear (read forever, written by releases before
+/// 2026-12); v2: a clear time, then the rest sealed.
+const V1_PLAIN: u8 = 1;
+const V2_SEALED: u8 = 2;
+/// Bytes of the clear header of both records: version, time.
+pub(crate) const HEADER_LEN: usize = 1 + 8;
+const UPLOAD: &str = "upload";
+const PART: &str = "part";
 
 pub(crate) fn algorithm_code(a: ChecksumAlgorithm) -> u8 {
     match a {
@@ -58,22 +78,55 @@ pub(crate) struct UploadRecord {
 }
 
 impl UploadRecord {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_version(1);
-        w.i64(self.initiated_us)
-            .u8(self.checksum_algorithm.map_or(0, algorithm_code));
+    /// What v2 seals (and v1 stored in clear after the time): the checksum
+    /// algorithm and the upload's metadata.
+    fn body(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(self.checksum_algorithm.map_or(0, algorithm_code));
         encode_meta(&mut w, &self.meta);
         w.finish()
     }
-    pub fn decode(b: &[u8]) -> EngineResult<Self> {
-        let mut r = Reader::new(b, "upload");
-        r.version(1)?;
+
+    /// The v2 value stored under `index_key` (`upload_key`): the clear
+    /// header, then the body sealed to the table, key and header.
+    pub fn encode(&self, sealer: &RecordSealer, index_key: &[u8]) -> EngineResult<Vec<u8>> {
+        let mut out = Writer::with_version(V2_SEALED)
+            .i64(self.initiated_us)
+            .finish();
+        let sealed = sealer.seal(upload_place(index_key, &out), &self.body())?;
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// The v1 value, as releases before sealing wrote it.
+    #[cfg(test)]
+    pub fn encode_v1(&self) -> Vec<u8> {
+        let mut out = Writer::with_version(V1_PLAIN)
+            .i64(self.initiated_us)
+            .finish();
+        out.extend_from_slice(&self.body());
+        out
+    }
+
+    pub fn decode(b: &[u8], sealer: &RecordSealer, index_key: &[u8]) -> EngineResult<Self> {
+        let mut r = Reader::new(b, UPLOAD);
+        let format = r.version(V2_SEALED)?;
         let initiated_us = r.i64()?;
+        let opened;
+        let body = match format {
+            V1_PLAIN => r.rest(),
+            _ => {
+                opened =
+                    sealer.open(UPLOAD, upload_place(index_key, &b[..HEADER_LEN]), r.rest())?;
+                &opened[..]
+            }
+        };
+        let mut r = Reader::new(body, UPLOAD);
         let code = r.u8()?;
         let checksum_algorithm = if code == 0 {
             None
         } else {
-            Some(algorithm_from_code(code).ok_or_else(|| super::error::corrupt("upload"))?)
+            Some(algorithm_from_code(code).ok_or_else(|| corrupt(UPLOAD))?)
         };
         let meta = decode_meta(&mut r)?;
         Ok(UploadRecord {
@@ -81,6 +134,14 @@ impl UploadRecord {
             checksum_algorithm,
             meta,
         })
+    }
+}
+
+fn upload_place<'a>(index_key: &'a [u8], header: &'a [u8]) -> Place<'a> {
+    Place {
+        table: UPLOADS_TABLE,
+        key: index_key,
+        header,
     }
 }
 
@@ -92,24 +153,51 @@ pub(crate) struct PartRecord {
 }
 
 impl PartRecord {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::with_version(1);
-        w.i64(self.mtime_us).rest(&self.manifest.encode_plain());
-        w.finish()
+    /// The v2 value stored under `index_key` (`part_key`): the clear time,
+    /// then the manifest sealed to the table, key and header. The part's
+    /// ETag is the MD5 of its bytes and its chunk list says which chunks it
+    /// shares with other objects, so neither stays in clear.
+    pub fn encode(&self, sealer: &RecordSealer, index_key: &[u8]) -> EngineResult<Vec<u8>> {
+        let mut out = Writer::with_version(V2_SEALED).i64(self.mtime_us).finish();
+        let sealed = sealer.seal(part_place(index_key, &out), &self.manifest.encode_plain())?;
+        out.extend_from_slice(&sealed);
+        Ok(out)
     }
-    pub fn decode(b: &[u8]) -> EngineResult<Self> {
-        let mut r = Reader::new(b, "part");
-        r.version(1)?;
+
+    /// The v1 value, as releases before sealing wrote it.
+    #[cfg(test)]
+    pub fn encode_v1(&self) -> Vec<u8> {
+        let mut out = Writer::with_version(V1_PLAIN).i64(self.mtime_us).finish();
+        out.extend_from_slice(&self.manifest.encode_plain());
+        out
+    }
+
+    pub fn decode(b: &[u8], sealer: &RecordSealer, index_key: &[u8]) -> EngineResult<Self> {
+        let mut r = Reader::new(b, PART);
+        let format = r.version(V2_SEALED)?;
         let mtime_us = r.i64()?;
-        Ok(PartRecord {
-            mtime_us,
-            manifest: Manifest::decode_plain(r.rest())?,
-        })
+        let manifest = match format {
+            V1_PLAIN => Manifest::decode_plain(r.rest())?,
+            _ => {
+                let plain = sealer.open(PART, part_place(index_key, &b[..HEADER_LEN]), r.rest())?;
+                Manifest::decode_plain(&plain)?
+            }
+        };
+        Ok(PartRecord { mtime_us, manifest })
+    }
+}
+
+fn part_place<'a>(index_key: &'a [u8], header: &'a [u8]) -> Place<'a> {
+    Place {
+        table: PARTS_TABLE,
+        key: index_key,
+        header,
     }
 }
 
 fn read_upload<T: ReadableTable<&'static [u8], &'static [u8]>>(
     uploads: &T,
+    sealer: &RecordSealer,
     bucket: &str,
     key: &str,
     upload_id: &str,
@@ -117,11 +205,12 @@ fn read_upload<T: ReadableTable<&'static [u8], &'static [u8]>>(
     if version_id::parse(upload_id).is_none() {
         return Err(EngineError::NoSuchUpload);
     }
+    let uk = upload_key(bucket, key, upload_id);
     let v = uploads
-        .get(upload_key(bucket, key, upload_id).as_slice())
+        .get(uk.as_slice())
         .ctx("read upload")?
         .ok_or(EngineError::NoSuchUpload)?;
-    UploadRecord::decode(v.value())
+    UploadRecord::decode(v.value(), sealer, &uk)
 }
 
 /// An open upload (`NoSuchUpload` when there is none by that id for the key).
@@ -133,6 +222,7 @@ pub(crate) fn get(
 ) -> EngineResult<UploadRecord> {
     read_upload(
         &txn.open_table(UPLOADS).ctx("open uploads")?,
+        txn.sealer(),
         bucket,
         key,
         upload_id,
@@ -147,6 +237,7 @@ pub(crate) fn get_rw(
 ) -> EngineResult<UploadRecord> {
     read_upload(
         &txn.open_table(UPLOADS).ctx("open uploads")?,
+        txn.sealer(),
         bucket,
         key,
         upload_id,
@@ -161,11 +252,9 @@ pub(crate) fn insert(
     rec: &UploadRecord,
 ) -> EngineResult<()> {
     let mut t = txn.open_table(UPLOADS).ctx("open uploads")?;
-    t.insert(
-        upload_key(bucket, key, upload_id).as_slice(),
-        rec.encode().as_slice(),
-    )
-    .ctx("insert upload")?;
+    let uk = upload_key(bucket, key, upload_id);
+    t.insert(uk.as_slice(), rec.encode(txn.sealer(), &uk)?.as_slice())
+        .ctx("insert upload")?;
     Ok(())
 }
 
@@ -186,8 +275,9 @@ fn part_number_of(raw: &[u8], upload_id: &str) -> EngineResult<u32> {
 /// One part of an upload.
 pub(crate) fn part_rw(txn: &Txn<'_>, upload_id: &str, n: u32) -> EngineResult<Option<PartRecord>> {
     let t = txn.open_table(PARTS).ctx("open parts")?;
-    match t.get(part_key(upload_id, n).as_slice()).ctx("read part")? {
-        Some(v) => Ok(Some(PartRecord::decode(v.value())?)),
+    let pk = part_key(upload_id, n);
+    match t.get(pk.as_slice()).ctx("read part")? {
+        Some(v) => Ok(Some(PartRecord::decode(v.value(), txn.sealer(), &pk)?)),
         None => Ok(None),
     }
 }
@@ -200,11 +290,12 @@ pub(crate) fn put_part(
     rec: &PartRecord,
 ) -> EngineResult<Option<PartRecord>> {
     let mut t = txn.open_table(PARTS).ctx("open parts")?;
+    let pk = part_key(upload_id, n);
     let old = t
-        .insert(part_key(upload_id, n).as_slice(), rec.encode().as_slice())
+        .insert(pk.as_slice(), rec.encode(txn.sealer(), &pk)?.as_slice())
         .ctx("insert part")?;
     match old {
-        Some(v) => Ok(Some(PartRecord::decode(v.value())?)),
+        Some(v) => Ok(Some(PartRecord::decode(v.value(), txn.sealer(), &pk)?)),
         None => Ok(None),
     }
 }
@@ -222,7 +313,7 @@ pub(crate) fn take_parts(txn: &Txn<'_>, upload_id: &str) -> EngineResult<Vec<(u3
         let (k, v) = item.ctx("scan parts")?;
         out.push((
             part_number_of(k.value(), upload_id)?,
-            PartRecord::decode(v.value())?,
+            PartRecord::decode(v.value(), txn.sealer(), k.value())?,
         ));
     }
     for (n, _) in &out {
@@ -252,7 +343,108 @@ pub(crate) fn parts_from(
         if out.len() == max {
             return Ok((out, true));
         }
-        out.push((n, PartRecord::decode(v.value())?));
+        out.push((n, PartRecord::decode(v.value(), txn.sealer(), k.value())?));
     }
     Ok((out, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_repo::{ChunkId, ChunkRef};
+
+    use super::*;
+    use crate::engine::meta::seal::{is_unsealable, test_sealer};
+
+    fn upload() -> UploadRecord {
+        UploadRecord {
+            initiated_us: 77,
+            checksum_algorithm: Some(ChecksumAlgorithm::Crc32c),
+            meta: ObjectMeta {
+                content_type: Some("application/secret-type".into()),
+                system: vec![("cache-control".into(), "no-store".into())],
+                user: vec![("owner".into(), "secret-owner".into())],
+            },
+        }
+    }
+
+    fn part() -> PartRecord {
+        PartRecord {
+            mtime_us: 88,
+            manifest: Manifest {
+                size: 5,
+                etag: "0315d17989c55129bd0147bb2eecb669".into(),
+                chunks: vec![ChunkRef {
+                    id: ChunkId([4; 32]),
+                    offset: 0,
+                    len: 5,
+                }],
+                ..Manifest::default()
+            },
+        }
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn v1_records_decode() {
+        let s = test_sealer();
+        let uk = upload_key("bkt", "k", "00066193");
+        // Byte for byte what the v1 encoder wrote.
+        let mut w = Writer::with_version(1);
+        w.i64(77).u8(algorithm_code(ChecksumAlgorithm::Crc32c));
+        encode_meta(&mut w, &upload().meta);
+        let v1 = w.finish();
+        assert_eq!(v1, upload().encode_v1());
+        let back = UploadRecord::decode(&v1, &s, &uk).unwrap();
+        assert_eq!(back.meta, upload().meta);
+        assert_eq!(back.checksum_algorithm, Some(ChecksumAlgorithm::Crc32c));
+        let pk = part_key("00066193", 1);
+        let back = PartRecord::decode(&part().encode_v1(), &s, &pk).unwrap();
+        assert_eq!(back.manifest, part().manifest);
+        assert_eq!(back.mtime_us, 88);
+    }
+
+    #[test]
+    fn v2_records_round_trip_sealed_and_only_where_they_were_stored() {
+        let s = test_sealer();
+        let uk = upload_key("bkt", "k", "00066193");
+        let v2 = upload().encode(&s, &uk).unwrap();
+        assert_eq!(v2[0], 2);
+        for clear in ["secret-owner", "application/secret-type", "no-store"] {
+            assert!(!contains(&v2, clear.as_bytes()), "{clear} is in clear");
+        }
+        let back = UploadRecord::decode(&v2, &s, &uk).unwrap();
+        assert_eq!((back.meta, back.initiated_us), (upload().meta, 77));
+        let moved = UploadRecord::decode(&v2, &s, &upload_key("bkt", "k", "00066194"));
+        assert!(is_unsealable(&moved.unwrap_err()));
+
+        let pk = part_key("00066193", 1);
+        let p2 = part().encode(&s, &pk).unwrap();
+        assert!(
+            !contains(&p2, b"0315d17989c55129"),
+            "the part's ETag is in clear"
+        );
+        assert_eq!(
+            PartRecord::decode(&p2, &s, &pk).unwrap().manifest,
+            part().manifest
+        );
+        for other in [part_key("00066193", 2), part_key("00066194", 1)] {
+            let e = PartRecord::decode(&p2, &s, &other).unwrap_err();
+            assert!(is_unsealable(&e), "{e}");
+        }
+        // An upload's sealed body is no part's, even under the same key bytes.
+        assert!(PartRecord::decode(&v2, &s, &uk).is_err());
+        for i in 0..p2.len() {
+            let mut bad = p2.clone();
+            bad[i] ^= 0x80;
+            assert!(PartRecord::decode(&bad, &s, &pk).is_err(), "byte {i}");
+        }
+        for i in 0..v2.len() {
+            let mut bad = v2.clone();
+            bad[i] ^= 0x80;
+            assert!(UploadRecord::decode(&bad, &s, &uk).is_err(), "byte {i}");
+        }
+    }
 }
