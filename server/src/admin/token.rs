@@ -113,6 +113,19 @@ pub fn load_or_create(data_dir: &Path, initial: Option<&str>) -> Result<LoadedTo
     })
 }
 
+/// 32 random bytes, base64url. Never starting with `-`: `coffer --token -E…`
+/// would read the token as a flag (a CLI test failed that way, 1 start in 64).
+fn generate() -> String {
+    loop {
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        if !token.starts_with('-') {
+            return token;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,23 +155,7 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(TOKEN_FILE)).unwrap();
         assert_eq!(text.trim(), "s3cret-token");
     }
-}
 
-/// 32 random bytes, base64url. Never starting with `-`: `coffer --token -E…`
-/// would read the token as a flag (a CLI test failed that way, 1 start in 64).
-fn generate() -> String {
-    loop {
-        let mut raw = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut raw);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-        if !token.starts_with('-') {
-            return token;
-        }
-    }
-}
-
-#[cfg(test)]
-mod generated_token_tests {
     #[test]
     fn regression_generated_token_never_starts_with_a_dash() {
         for _ in 0..2000 {

@@ -139,7 +139,7 @@ type Shared = Arc<std::sync::Mutex<Option<BodyHasher>>>;
 pub(crate) enum HashFeed {
     Inline(Shared),
     /// Waits when the hasher lags more than [`HASH_QUEUE_BYTES`].
-    Thread {
+    Pooled {
         tx: mpsc::UnboundedSender<(Bytes, tokio::sync::OwnedSemaphorePermit)>,
         budget: Arc<Semaphore>,
     },
@@ -157,7 +157,7 @@ impl HashFeed {
                     h.update(&buf);
                 }
             }
-            HashFeed::Thread { tx, budget } => {
+            HashFeed::Pooled { tx, budget } => {
                 // A buffer larger than the whole budget takes all of it.
                 let want = u32::try_from(buf.len().clamp(1, HASH_QUEUE_BYTES)).unwrap_or(u32::MAX);
                 let Ok(permit) = budget.clone().acquire_many_owned(want).await else {
@@ -173,7 +173,7 @@ impl HashFeed {
 #[derive(Debug)]
 pub(crate) enum HashTask {
     Inline(Shared),
-    Thread(tokio::task::JoinHandle<EngineResult<Digests>>),
+    Pooled(tokio::task::JoinHandle<EngineResult<Digests>>),
 }
 
 impl HashTask {
@@ -185,14 +185,14 @@ impl HashTask {
                 .and_then(|mut h| h.take())
                 .map(BodyHasher::finish)
                 .ok_or_else(|| EngineError::Internal("hash state lost".into())),
-            HashTask::Thread(handle) => handle
+            HashTask::Pooled(handle) => handle
                 .await
                 .map_err(|e| EngineError::Internal(format!("hash task failed: {e}")))?,
         }
     }
 
     pub fn abort(self) {
-        if let HashTask::Thread(handle) = self {
+        if let HashTask::Pooled(handle) = self {
             handle.abort();
         }
     }
@@ -249,7 +249,7 @@ pub(crate) fn start_hasher(
         }
         Ok(hasher.finish())
     });
-    (HashFeed::Thread { tx, budget }, HashTask::Thread(handle))
+    (HashFeed::Pooled { tx, budget }, HashTask::Pooled(handle))
 }
 
 /// Checksum of `data` in one go.

@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use super::ListenerError;
 use super::connection_cap::{self, ConnectionGauge};
-use super::deadline::FirstByteDeadline;
-use super::send_timeout::SendTimeout;
+use super::deadline::ConnectionDeadlines;
 use super::tls::{self, TlsPaths};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -211,10 +210,7 @@ where
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header_read);
-    let io = SendTimeout::new(
-        FirstByteDeadline::new(io, timeouts.header_read),
-        timeouts.send,
-    );
+    let io = ConnectionDeadlines::new(io, timeouts.header_read, timeouts.send);
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     let mut stopping = *stop.borrow();

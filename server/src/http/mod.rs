@@ -8,7 +8,6 @@ mod body_rate;
 mod connection_cap;
 mod deadline;
 mod listener;
-mod send_timeout;
 mod tls;
 
 pub use access_log::{AccessLogged, access_logged};
