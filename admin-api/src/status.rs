@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// `ok`, or `saturated` when the S3 listener serves as many connections
-    /// as it accepts (one more is answered 503 SlowDown).
+    /// as it accepts (one more is answered 503 SlowDown), every request slot
+    /// is taken (new requests queue), or the blocking pool is full.
     pub status: String,
     #[serde(default)]
     pub version: Option<String>,
@@ -19,6 +20,25 @@ pub struct Health {
     /// S3 connections turned away for the cap since start.
     #[serde(default)]
     pub s3_connections_refused: Option<u64>,
+    /// Signed S3 requests holding a slot (`[s3] max_requests`).
+    #[serde(default)]
+    pub s3_requests: Option<u64>,
+    /// The most signed S3 requests served at once (0 = no limit).
+    #[serde(default)]
+    pub s3_max_requests: Option<u64>,
+    /// Requests answered 503 SlowDown after waiting for a slot, since start.
+    #[serde(default)]
+    pub s3_requests_refused: Option<u64>,
+    /// Access keys with all their slots taken (`[s3] max_requests_per_key`):
+    /// their requests queue, other keys' do not.
+    #[serde(default)]
+    pub s3_keys_at_limit: Option<u64>,
+    /// Tasks waiting for or running on the blocking pool.
+    #[serde(default)]
+    pub blocking_tasks: Option<u64>,
+    /// The blocking pool's threads.
+    #[serde(default)]
+    pub blocking_threads: Option<u64>,
 }
 
 /// `GET /v1/status`. cofferd sends every counter; each is optional so that an

@@ -114,6 +114,41 @@ def test_regression_trickled_body_is_cut_with_request_timeout(slow_limits):
     assert keys == [], "nothing of a cut upload is stored"
 
 
+def test_regression_trickled_xml_body_is_cut_with_request_timeout_not_500(slow_limits):
+    """Bodies s3s reads whole before the operation runs (here DeleteObjects)
+    are held to the same minimum rate as object bodies, and nothing of the
+    cut request is acted on. The cut used to be answered 500 InternalError
+    (s3s's answer to any body read error), which SDKs retry at once."""
+    s3 = slow_limits.client()
+    s3.create_bucket(Bucket="trickle-xml")
+    s3.put_object(Bucket="trickle-xml", Key="keep", Body=b"x")
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?>'
+           b'<Delete><Object><Key>keep</Key></Object></Delete>')
+    path = "/trickle-xml"
+    h = sigv4.sign("POST", f"127.0.0.1:{slow_limits.port}", path, [("delete", "")], {},
+                   sigv4.UNSIGNED)
+    h["content-length"] = str(len(xml) + 4096)
+    head = f"POST {path}?delete= HTTP/1.1\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", slow_limits.port), timeout=30)
+    started = time.monotonic()
+    try:
+        sock.sendall(head.encode() + xml)
+        for _ in range(20):
+            time.sleep(0.25)
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                break
+        resp = _read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert resp.startswith(b"HTTP/1.1 400"), resp[:300]
+    assert rawhttp.error_code(resp) == "RequestTimeout", resp
+    assert time.monotonic() - started < 15
+    assert s3.get_object(Bucket="trickle-xml", Key="keep")["Body"].read() == b"x"
+
+
 def test_a_slow_body_above_the_minimum_rate_is_stored(slow_limits):
     s3 = slow_limits.client()
     s3.create_bucket(Bucket="slow-ok")
@@ -185,8 +220,13 @@ def test_regression_stalled_upload_flood_does_not_freeze_other_clients(tmp_path_
             f"{threads} threads with {flood} stalled uploads (before: {threads_before}): "
             "a stalled upload must not hold a thread")
         health = _health(server)
+        # One key's stalled uploads hold that key's slots (the rest queue),
+        # not the server's: it is still "ok" for everyone else.
         assert health["status"] == "ok", health
         assert health["s3_connections"] >= flood, health
+        assert health["s3_keys_at_limit"] == 1, health
+        assert health["s3_requests"] >= 256, health
+        assert health["blocking_tasks"] < health["blocking_threads"], health
     finally:
         for sock in socks:
             sock.close()
@@ -264,6 +304,9 @@ def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
         assert status == 503, body
         assert rawhttp.error_code(body) == "SlowDown", body
         assert waited >= 5, f"answered after {waited:.1f} s: a request queues before it is refused"
+        health = _health(server)
+        assert health["s3_keys_at_limit"] == 1 and health["s3_requests_refused"] >= 1, health
+        assert health["status"] == "ok", health
         # Another key is served at once.
         prod = server.client(access_key=other["access_key_id"], secret_key=other["secret_access_key"])
         prod.put_object(Bucket="shared", Key="from-prod", Body=b"ok")
@@ -276,6 +319,37 @@ def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
             if status == 200 or time.monotonic() > deadline:
                 break
         assert status == 200, body
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()
+
+
+def test_every_request_slot_taken_shows_as_saturated(tmp_path_factory):
+    total = 4
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-slots"), extra_env={
+        "COFFER_MAX_REQUESTS": str(total),
+        "COFFER_BODY_RATE_WINDOW_SECS": "300",
+    })
+    socks = []
+    try:
+        server.client().create_bucket(Bucket="slots")
+        for i in range(total):
+            socks.append(_open_put(server, "slots", f"stalled/{i}", declared=1 << 20))
+        deadline = time.monotonic() + 10
+        while _health(server).get("s3_requests", 0) < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = _health(server)
+        assert health["status"] == "saturated", health
+        assert health["s3_requests"] == total and health["s3_max_requests"] == total, health
+        for sock in socks:
+            sock.close()
+        socks = []
+        deadline = time.monotonic() + 10
+        while _health(server)["status"] != "ok" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _health(server)["s3_requests"] == 0
+        server.client().put_object(Bucket="slots", Key="after", Body=b"ok")
     finally:
         for sock in socks:
             sock.close()

@@ -209,6 +209,7 @@ impl App {
         for spec in opened.workers {
             runner.start(spec)?;
         }
+        let (service, s3_requests) = build_service(Arc::clone(&engine), &config.s3_options());
         let admin_state = Arc::new(AdminState {
             engine: Arc::clone(&engine),
             token: admin_token.token,
@@ -217,8 +218,8 @@ impl App {
             started: Instant::now(),
             workers: runner.workers(),
             s3_connections: s3_listener.connections(),
+            s3_requests,
         });
-        let service = build_service(Arc::clone(&engine), &config.s3_options());
         let (s3_url, admin_url) = (s3_listener.url(), admin_listener.url());
         announce(&startup_lines::admin_listening(&admin_url))?;
         announce(&startup_lines::s3_listening(&s3_url))?;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod backend;
+pub mod blocking_pool;
 pub mod config;
 pub mod engine;
 pub mod file_modes;

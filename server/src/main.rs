@@ -43,6 +43,7 @@ fn start() -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(coffer_server::blocking_pool::MAX_THREADS)
         .build()
         .context("starting the runtime")?;
     runtime.block_on(run(config))

@@ -269,6 +269,16 @@ fn expired_and_disabled_keys_are_refused_and_re_enabled_works() {
     assert!(out.stderr.contains("InvalidAccessKeyId"), "{}", out.stderr);
     admin.ok("POST", &format!("/v1/keys/{}/enable", key.id), None);
     aws(&env, &key, &["s3", "ls", "s3://bkt/"]).assert_ok();
+    // Keys are served from a cache: a revoked grant must end access on the
+    // very next request, and a new one start it.
+    admin.ok(
+        "DELETE",
+        &format!("/v1/keys/{}/grants", key.id),
+        Some(&json!({"bucket": "bkt", "prefix": ""})),
+    );
+    denied(&aws(&env, &key, &["s3", "ls", "s3://bkt/"]));
+    admin.grant(&key.id, "bkt", "", "r");
+    aws(&env, &key, &["s3", "ls", "s3://bkt/"]).assert_ok();
     // Deleted: unknown.
     let deleted = admin.call("DELETE", &format!("/v1/keys/{}", key.id), None);
     assert!(

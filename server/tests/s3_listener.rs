@@ -36,7 +36,7 @@ async fn start_with(timeouts: Timeouts) -> Server {
     let addr = listener.local_addr();
     let (engine, init) = Engine::open(config.engine_options()).await.unwrap();
     assert!(init.is_some(), "a fresh data dir is initialised");
-    let service = build_service(Arc::new(engine), &config.s3_options());
+    let (service, _limits) = build_service(Arc::new(engine), &config.s3_options());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(
         listener.serve(access_logged(service, Default::default()), async {

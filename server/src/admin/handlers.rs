@@ -9,6 +9,7 @@ use super::AdminState;
 use super::error::ApiError;
 use super::json;
 use super::presign::{MAX_EXPIRES_SECONDS, PresignRequest, presign_get};
+use crate::blocking_pool;
 use crate::engine::access::{KeyAuth, Permission};
 use crate::engine::{BucketInfo, ListQuery};
 
@@ -54,13 +55,21 @@ fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<api::Bucket, ApiError>
 
 pub fn health(st: &AdminState) -> Answer {
     let c = st.s3_connections.counts();
-    let saturated = st.s3_connections.saturated();
+    let r = st.s3_requests.counts();
+    let saturated =
+        st.s3_connections.saturated() || st.s3_requests.saturated() || blocking_pool::saturated();
     ok(api::Health {
         status: if saturated { "saturated" } else { "ok" }.to_owned(),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         s3_connections: u64::try_from(c.open).ok(),
         s3_max_connections: u64::try_from(c.max).ok(),
         s3_connections_refused: Some(c.refused),
+        s3_requests: u64::try_from(r.in_flight).ok(),
+        s3_max_requests: u64::try_from(r.max).ok(),
+        s3_requests_refused: Some(r.refused),
+        s3_keys_at_limit: u64::try_from(r.keys_at_limit).ok(),
+        blocking_tasks: u64::try_from(blocking_pool::in_flight()).ok(),
+        blocking_threads: u64::try_from(blocking_pool::MAX_THREADS).ok(),
     })
 }
 

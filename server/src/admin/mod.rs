@@ -43,6 +43,8 @@ pub struct AdminState {
     pub workers: Workers,
     /// The S3 listener's connection counters (health shows saturation).
     pub s3_connections: Arc<crate::http::ConnectionGauge>,
+    /// The S3 service's request slots (health shows saturation).
+    pub s3_requests: Arc<crate::s3::request_limits::RequestLimits>,
 }
 
 /// The admin API for one connection (served by `http::HttpListener`).

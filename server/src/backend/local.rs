@@ -87,7 +87,7 @@ fn remove_all_files(dir: &Path) -> StoreResult<()> {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
-    tokio::task::spawn_blocking(f)
+    crate::blocking_pool::spawn(f)
         .await
         .map_err(|e| StoreError::permanent(format!("blocking task failed: {e}")))?
 }

@@ -5,6 +5,8 @@
 //! with the key id bound as associated data, so they are never at rest in
 //! plaintext and a sealed secret cannot be moved to another id.
 
+use std::sync::Arc;
+
 use rand::Rng;
 use rand::distributions::{Alphanumeric, Uniform};
 use rand::rngs::OsRng;
@@ -13,6 +15,7 @@ use time::OffsetDateTime;
 use super::Engine;
 use super::error::EngineError;
 use super::init::secret_context;
+use super::key_cache::CachedKey;
 use super::meta::access_keys::{self, KeyRecord};
 use super::meta::codec::{micros, time_from_micros};
 
@@ -255,39 +258,62 @@ impl Engine {
         Ok((rec, access_keys::grants(&txn, id)?))
     }
 
+    /// A key as signed requests use it: from the key cache, or read (record,
+    /// grants, secret opened) in one snapshot and cached. `None` for an
+    /// unknown key.
+    fn cached_key(&self, id: &str) -> Result<Option<Arc<CachedKey>>, EngineError> {
+        let cache = &self.inner.key_cache;
+        if let Some(key) = cache.get(id) {
+            return Ok(Some(key));
+        }
+        // Read before the snapshot begins: see `key_cache`.
+        let generation = cache.generation();
+        let txn = self.inner.meta.read()?;
+        let Some(rec) = access_keys::get(&txn, id)? else {
+            return Ok(None);
+        };
+        let grants = access_keys::grants(&txn, id)?;
+        drop(txn);
+        let plain =
+            coffer_repo::open_metadata(&self.inner.keys, &secret_context(id), &rec.sealed_secret)?;
+        let secret = String::from_utf8(plain)
+            .map_err(|_| super::meta::error::corrupt("access key secret"))?;
+        let key = Arc::new(CachedKey {
+            enabled: rec.enabled,
+            expires_us: rec.expires_us,
+            is_admin: rec.is_admin,
+            secret,
+            grants,
+        });
+        cache.put(id, generation, key.clone());
+        Ok(Some(key))
+    }
+
     /// Looks a key up for signature verification: unknown, disabled, expired
     /// (by the engine clock) or active with its secret.
     pub fn authenticate(&self, id: &str) -> Result<KeyAuth, EngineError> {
-        let txn = self.inner.meta.read()?;
-        let Some(rec) = access_keys::get(&txn, id)? else {
+        let Some(key) = self.cached_key(id)? else {
             return Ok(KeyAuth::Unknown);
         };
-        if !rec.enabled {
+        if !key.enabled {
             return Ok(KeyAuth::Disabled);
         }
-        if rec.expires_us.is_some_and(|e| micros(self.now()) >= e) {
+        if key.expires_us.is_some_and(|e| micros(self.now()) >= e) {
             return Ok(KeyAuth::Expired);
         }
-        let plain =
-            coffer_repo::open_metadata(&self.inner.keys, &secret_context(id), &rec.sealed_secret)?;
-        String::from_utf8(plain)
-            .map(|secret| KeyAuth::Active { secret })
-            .map_err(|_| super::meta::error::corrupt("access key secret"))
+        Ok(KeyAuth::Active {
+            secret: key.secret.clone(),
+        })
     }
 
     /// The grants (and admin flag) authorisation checks a request against;
     /// `None` for an unknown key.
     pub fn key_access(&self, id: &str) -> Result<Option<KeyAccess>, EngineError> {
-        match self.read_key(id) {
-            Ok((rec, grants)) => Ok(Some(KeyAccess {
-                access_key_id: id.to_owned(),
-                is_admin: rec.is_admin,
-                grants,
-            })),
-            Err(AccessError::NoSuchAccessKey(_)) => Ok(None),
-            Err(AccessError::Engine(e)) => Err(e),
-            Err(e) => Err(EngineError::Internal(e.to_string())),
-        }
+        Ok(self.cached_key(id)?.map(|key| KeyAccess {
+            access_key_id: id.to_owned(),
+            is_admin: key.is_admin,
+            grants: key.grants.clone(),
+        }))
     }
 
     /// Creates a key with a random id and secret; `expires_in` from the engine clock.

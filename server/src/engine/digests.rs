@@ -236,7 +236,7 @@ pub(crate) fn start_hasher(
             if queued >= HASH_BATCH_BYTES || (!open && !batch.is_empty()) {
                 let items = std::mem::take(&mut batch);
                 queued = 0;
-                hasher = tokio::task::spawn_blocking(move || {
+                hasher = crate::blocking_pool::spawn(move || {
                     for (buf, permit) in items {
                         hasher.update(&buf);
                         drop(permit);

@@ -316,7 +316,7 @@ async fn process(inner: Arc<Inner>, plain: Bytes) -> EngineResult<Processed> {
         .acquire_owned()
         .await
         .map_err(|_| EngineError::Internal("seal pool closed".into()))?;
-    tokio::task::spawn_blocking(move || {
+    crate::blocking_pool::spawn(move || {
         let _permit = permit;
         id_and_seal(&inner, &plain)
     })

@@ -14,6 +14,7 @@ mod digests;
 pub mod error;
 mod ingest;
 mod init;
+mod key_cache;
 pub(crate) mod meta;
 mod multipart;
 mod objects;
@@ -108,6 +109,8 @@ pub(crate) struct Inner {
     /// Chunks in flight per PUT (order is preserved).
     pub seal_depth: usize,
     pub tuning: EngineTuning,
+    /// Access keys as signed requests use them ([`key_cache`]).
+    pub key_cache: Arc<key_cache::KeyCache>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -125,7 +128,7 @@ impl std::fmt::Debug for Inner {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> EngineResult<T> + Send + 'static,
 ) -> EngineResult<T> {
-    tokio::task::spawn_blocking(f)
+    crate::blocking_pool::spawn(f)
         .await
         .map_err(|e| EngineError::Internal(format!("blocking task failed: {e}")))?
 }
@@ -187,7 +190,11 @@ impl Engine {
             seal_slots: Arc::new(Semaphore::new(threads)),
             seal_depth: threads + 1,
             tuning,
+            key_cache: Arc::default(),
         });
+        inner.meta.add_hook(Arc::new(key_cache::KeyCacheInvalidator(
+            inner.key_cache.clone(),
+        )));
         let engine = Engine { inner };
         let e2 = engine.clone();
         let (ak, sk) = (opts.root_access_key.clone(), opts.root_secret_key.clone());

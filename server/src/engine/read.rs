@@ -34,7 +34,7 @@ async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> E
         .store
         .get(ObjectKind::Pack, &ObjectId::pack(&entry.pack), Some(range))
         .await?;
-    let plain = tokio::task::spawn_blocking(move || {
+    let plain = crate::blocking_pool::spawn(move || {
         coffer_repo::open_chunk(
             &inner.keys,
             &c.id,

@@ -19,7 +19,8 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use s3s::service::S3Service;
 use s3s::{HttpError, StdError};
 
-use super::body_rate::{BodyRate, RateLimitedBody};
+use super::body_rate::{BodyRate, BodyTooSlow, RateLimitedBody};
+use crate::s3::error::request_timeout;
 use crate::s3::request_limits::{PermitSlot, RequestPermit};
 use crate::s3::{LabelSlot, screen, with_default_message, xml_text};
 
@@ -91,7 +92,7 @@ fn is_xml(headers: &http::HeaderMap) -> bool {
 
 fn declared_length(req: &Request<Incoming>) -> Option<u64> {
     let h = req.headers();
-    h.get("x-amz-decoded-content-length")
+    h.get(crate::s3::xml_limit::DECODED_CONTENT_LENGTH)
         .or_else(|| h.get(http::header::CONTENT_LENGTH))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
@@ -120,9 +121,11 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
         let refused = screen(req.uri(), req.headers()).err();
         let (parts, body) = req.into_parts();
         let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
+        let too_slow = Arc::new(AtomicBool::new(false));
         let body = TrackedBody {
             inner: RateLimitedBody::new(body, self.rate),
             finished: Arc::clone(&finished),
+            too_slow: Arc::clone(&too_slow),
         };
         let req = Request::from_parts(parts, s3s::Body::http_body(body));
         let svc = self.inner.clone();
@@ -139,6 +142,14 @@ impl hyper::service::Service<Request<Incoming>> for AccessLogged {
                         return Err(e);
                     }
                 },
+            };
+            let resp = if too_slow.load(Ordering::Acquire) && resp.status().is_server_error() {
+                // s3s reads XML bodies itself and answers any read error with
+                // 500 InternalError, which SDKs retry at once; a body cut for
+                // its rate gets AWS's answer whoever was reading it.
+                request_timeout().to_http_response().unwrap_or(resp)
+            } else {
+                resp
             };
             let (mut parts, mut body) = resp.into_parts();
             if !finished.load(Ordering::Acquire) && version <= http::Version::HTTP_11 {
@@ -265,6 +276,8 @@ impl Drop for LogBody {
 struct TrackedBody {
     inner: RateLimitedBody<Incoming>,
     finished: Arc<AtomicBool>,
+    /// Set when the body was cut for its rate (`BodyTooSlow`).
+    too_slow: Arc<AtomicBool>,
 }
 
 impl HttpBody for TrackedBody {
@@ -278,6 +291,11 @@ impl HttpBody for TrackedBody {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
             self.finished.store(true, Ordering::Release);
+        }
+        if let Poll::Ready(Some(Err(e))) = &polled
+            && e.is::<BodyTooSlow>()
+        {
+            self.too_slow.store(true, Ordering::Release);
         }
         polled
     }

@@ -120,16 +120,21 @@ pub fn custom(code: &'static str, status: http::StatusCode, message: &'static st
     err
 }
 
+/// AWS's answer to a request body slower than the minimum rate.
+pub fn request_timeout() -> S3Error {
+    msg(
+        S3ErrorCode::RequestTimeout,
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+    )
+}
+
 /// Errors raised while reading a request body. s3s's own stream errors are
 /// not nameable types outside the crate, so they are told apart by their text.
 fn body_error(io: &std::io::Error) -> S3Error {
     let text = io.to_string();
     if text.contains("RequestTimeout:") {
         // crate::http::BodyTooSlow, through s3s's body wrappers.
-        msg(
-            S3ErrorCode::RequestTimeout,
-            "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
-        )
+        request_timeout()
     } else if text.contains("SignatureMismatch") {
         msg(
             S3ErrorCode::SignatureDoesNotMatch,

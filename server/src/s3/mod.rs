@@ -11,7 +11,7 @@ mod checksum;
 mod conditional;
 mod convert;
 mod copy;
-mod error;
+pub(crate) mod error;
 mod host;
 mod listing;
 mod multipart;
@@ -28,7 +28,7 @@ mod strict_auth;
 mod token;
 mod url_encoding;
 mod versioning;
-mod xml_limit;
+pub(crate) mod xml_limit;
 pub mod xml_text;
 
 use std::sync::Arc;
@@ -68,29 +68,37 @@ pub struct S3Options {
 }
 
 /// The hyper service: SigV4 against the engine's keys, every request signed.
-pub fn build_service(engine: Arc<Engine>, opts: &S3Options) -> S3Service {
+/// The S3 service, and its request slots (the health report reads them).
+pub fn build_service(
+    engine: Arc<Engine>,
+    opts: &S3Options,
+) -> (S3Service, Arc<request_limits::RequestLimits>) {
+    // One set of slots for both services: a replayed request takes its slot
+    // in the replay, never one in each.
+    let limits = Arc::new(request_limits::RequestLimits::new(opts.limits));
     // The route replays requests with an unusable Range header through a
     // service of its own (no route, so no cycle and no second replay).
-    let replay = builder(Arc::clone(&engine), opts).build();
-    let mut main = builder(engine, opts);
+    let replay = builder(Arc::clone(&engine), opts, Arc::clone(&limits)).build();
+    let mut main = builder(engine, opts, Arc::clone(&limits));
     main.set_route(range_fallback::IgnoreUnusableRange::new(
         replay,
         opts.region.clone(),
     ));
-    main.build()
+    (main.build(), limits)
 }
 
-fn builder(engine: Arc<Engine>, opts: &S3Options) -> S3ServiceBuilder {
+fn builder(
+    engine: Arc<Engine>,
+    opts: &S3Options,
+    limits: Arc<request_limits::RequestLimits>,
+) -> S3ServiceBuilder {
     let mut builder =
         S3ServiceBuilder::new(CofferS3::new(Arc::clone(&engine), opts.region.clone()));
     let mut s3s_config = S3Config::default();
     s3s_config.xml_max_body_size = xml_limit::XML_BODY_LIMIT;
     builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3s_config))));
     builder.set_auth(CofferAuth::new(Arc::clone(&engine)));
-    builder.set_access(access::GrantAccess::new(
-        Arc::clone(&engine),
-        Arc::new(request_limits::RequestLimits::new(opts.limits)),
-    ));
+    builder.set_access(access::GrantAccess::new(Arc::clone(&engine), limits));
     if let Some(domain) = &opts.domain {
         builder.set_host(DomainHost::new(domain));
     }

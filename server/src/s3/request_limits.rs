@@ -10,6 +10,7 @@
 //! keeps it with the response body.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +34,20 @@ pub struct RequestLimits {
     total: Option<Arc<Semaphore>>,
     per_key: Mutex<HashMap<String, Arc<Semaphore>>>,
     wait: Duration,
+    refused: AtomicU64,
+}
+
+/// What the health report shows of the request slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// Requests holding a slot of the total limit (0 without that limit).
+    pub in_flight: usize,
+    /// `max_requests` (0 = no limit).
+    pub max: usize,
+    /// Requests told to slow down after waiting for a slot, since start.
+    pub refused: u64,
+    /// Keys with every one of their slots taken (their requests queue).
+    pub keys_at_limit: usize,
 }
 
 /// The slots one request holds; released together when dropped.
@@ -74,7 +89,39 @@ impl RequestLimits {
                 .then(|| Arc::new(Semaphore::new(settings.max_requests))),
             per_key: Mutex::new(HashMap::new()),
             wait,
+            refused: AtomicU64::new(0),
         }
+    }
+
+    pub fn counts(&self) -> RequestCounts {
+        let max = self.settings.max_requests;
+        RequestCounts {
+            in_flight: self
+                .total
+                .as_ref()
+                .map_or(0, |sem| max.saturating_sub(sem.available_permits())),
+            max,
+            refused: self.refused.load(Ordering::Relaxed),
+            keys_at_limit: self
+                .per_key
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .values()
+                .filter(|sem| sem.available_permits() == 0)
+                .count(),
+        }
+    }
+
+    /// Whether every slot of the total limit is taken (requests queue).
+    pub fn saturated(&self) -> bool {
+        self.total
+            .as_ref()
+            .is_some_and(|sem| sem.available_permits() == 0)
+    }
+
+    fn slow_down(&self) -> S3Error {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        slow_down()
     }
 
     fn key_semaphore(&self, key: &str) -> Option<Arc<Semaphore>> {
@@ -103,8 +150,8 @@ impl RequestLimits {
             Some(sem) => Some(
                 tokio::time::timeout_at(deadline, sem.acquire_owned())
                     .await
-                    .map_err(|_| slow_down())?
-                    .map_err(|_| slow_down())?,
+                    .map_err(|_| self.slow_down())?
+                    .map_err(|_| self.slow_down())?,
             ),
         };
         let total_permit = match &self.total {
@@ -112,8 +159,8 @@ impl RequestLimits {
             Some(sem) => Some(
                 tokio::time::timeout_at(deadline, Arc::clone(sem).acquire_owned())
                     .await
-                    .map_err(|_| slow_down())?
-                    .map_err(|_| slow_down())?,
+                    .map_err(|_| self.slow_down())?
+                    .map_err(|_| self.slow_down())?,
             ),
         };
         Ok(RequestPermit {
@@ -145,6 +192,8 @@ mod tests {
         let err = l.acquire("A").await.unwrap_err();
         assert_eq!(err.code(), &S3ErrorCode::SlowDown);
         assert!(l.acquire("B").await.is_ok());
+        assert_eq!(l.counts().refused, 1);
+        assert_eq!(l.counts().keys_at_limit, 1);
     }
 
     #[tokio::test]
@@ -152,8 +201,19 @@ mod tests {
         let l = limits(2, 0);
         let a = l.acquire("A").await.unwrap();
         let _b = l.acquire("B").await.unwrap();
+        assert!(l.saturated());
         assert!(l.acquire("C").await.is_err());
+        assert_eq!(
+            l.counts(),
+            RequestCounts {
+                in_flight: 2,
+                max: 2,
+                refused: 1,
+                keys_at_limit: 0,
+            }
+        );
         drop(a);
+        assert!(!l.saturated());
         assert!(l.acquire("C").await.is_ok());
     }
 

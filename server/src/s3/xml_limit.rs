@@ -9,7 +9,7 @@
 //! given to s3s, so its read-time check can only trip on a length this check
 //! has already seen.
 
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 use s3s::S3Error;
 
 use super::error::custom;
@@ -28,7 +28,11 @@ const STREAMED: &[&str] = &[
     "WriteGetObjectResponse",
 ];
 
-fn declared(headers: &HeaderMap, name: &str) -> Option<u64> {
+/// aws-chunked uploads declare their decoded body length here.
+pub const DECODED_CONTENT_LENGTH: HeaderName =
+    HeaderName::from_static("x-amz-decoded-content-length");
+
+fn declared(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -42,8 +46,8 @@ pub fn check(op: &str, headers: &HeaderMap) -> Result<(), S3Error> {
         return Ok(());
     }
     // aws-chunked bodies declare their decoded length; that is what s3s collects.
-    let length = declared(headers, "x-amz-decoded-content-length")
-        .or_else(|| declared(headers, http::header::CONTENT_LENGTH.as_str()));
+    let length = declared(headers, &DECODED_CONTENT_LENGTH)
+        .or_else(|| declared(headers, &http::header::CONTENT_LENGTH));
     match length {
         Some(n) if n > XML_BODY_LIMIT as u64 => Err(custom(
             "MaxMessageLengthExceeded",
