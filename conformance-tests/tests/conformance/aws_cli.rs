@@ -502,3 +502,92 @@ coffer_test!(aws_v2_dump_from_stdin_versioned, shared, |t| {
 coffer_test!(aws_v1_dump_from_stdin_versioned, shared, |t| {
     dump_from_stdin(&t, AwsCli::V1)
 });
+
+// Object lock, KMS encryption and tags are not built: asking for them must
+// fail with AWS's errors, never answer 200 and leave the client believing its
+// backup is protected (as `create-bucket --object-lock-enabled-for-bucket` and
+// a PUT with `--object-lock-mode GOVERNANCE` used to).
+fn regression_unenforced_protections_were_accepted(t: &TestEnv, cli: AwsCli) {
+    let aws = |args: &[&str]| t.aws(cli, args);
+    let locked = bucket("lock-asked", cli);
+    aws(&[
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        &locked,
+        "--object-lock-enabled-for-bucket",
+    ])
+    .assert_failed()
+    .assert_output_contains("NotImplemented");
+    aws(&["s3api", "head-bucket", "--bucket", &locked]).assert_failed();
+
+    let b = bucket("unenforced", cli);
+    t.create_bucket(&b);
+    let f = t.work("dump.sql");
+    write_text(&f, 10_000, 9, None);
+    let body = f.to_str().unwrap();
+    let put = |extra: &[&str]| {
+        let mut args = vec![
+            "s3api",
+            "put-object",
+            "--bucket",
+            &b,
+            "--key",
+            "db/dump.sql",
+            "--body",
+            body,
+        ];
+        args.extend_from_slice(extra);
+        aws(&args)
+    };
+    put(&[
+        "--object-lock-mode",
+        "GOVERNANCE",
+        "--object-lock-retain-until-date",
+        "2030-01-01T00:00:00Z",
+    ])
+    .assert_failed()
+    .assert_output_contains("InvalidRequest")
+    .assert_output_contains("Object Lock");
+    put(&["--object-lock-legal-hold-status", "ON"])
+        .assert_failed()
+        .assert_output_contains("InvalidRequest");
+    put(&["--server-side-encryption", "aws:kms"])
+        .assert_failed()
+        .assert_output_contains("NotImplemented");
+    put(&["--tagging", "retention=forever"])
+        .assert_failed()
+        .assert_output_contains("NotImplemented");
+    // Nothing of the refused writes was stored.
+    aws(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        &b,
+        "--key",
+        "db/dump.sql",
+    ])
+    .assert_failed();
+    // What Coffer does do is accepted: every object is AES-256 encrypted.
+    put(&["--server-side-encryption", "AES256"]).assert_ok();
+    aws(&[
+        "s3",
+        "cp",
+        body,
+        &format!("s3://{b}/db/cp.sql"),
+        "--sse",
+        "aws:kms",
+    ])
+    .assert_failed();
+}
+
+coffer_test!(
+    aws_v2_regression_unenforced_protections_were_accepted,
+    shared,
+    |t| { regression_unenforced_protections_were_accepted(&t, AwsCli::V2) }
+);
+coffer_test!(
+    aws_v1_regression_unenforced_protections_were_accepted,
+    shared,
+    |t| { regression_unenforced_protections_were_accepted(&t, AwsCli::V1) }
+);

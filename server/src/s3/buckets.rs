@@ -36,6 +36,7 @@ pub async fn create_bucket(
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
     let input = req.input;
+    super::unenforced::refuse_bucket_object_lock(input.object_lock_enabled_for_bucket)?;
     if let Some(constraint) = input
         .create_bucket_configuration
         .as_ref()

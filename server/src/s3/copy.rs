@@ -9,7 +9,7 @@ use super::checksum;
 use super::conditional::Conditions;
 use super::convert::{etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
-use super::objects::refuse_sse_c;
+use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use crate::engine::{EngineError, ObjectInfo};
 
 /// Finds the version a copy reads (s3s has already URL-decoded the header)
@@ -75,8 +75,8 @@ pub async fn copy_object(
     req: S3Request<CopyObjectInput>,
 ) -> S3Result<S3Response<CopyObjectOutput>> {
     let input = req.input;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
-    refuse_sse_c(input.copy_source_sse_customer_algorithm.as_ref())?;
+    refuse_unenforced(&Requested::from(&input))?;
+    refuse_sse_c(input.copy_source_sse_customer_algorithm.as_deref())?;
     let replace = replaces_metadata(input.metadata_directive.as_ref())?;
     let src = source(
         s3,

@@ -26,6 +26,7 @@ mod screen;
 mod service;
 mod strict_auth;
 mod token;
+mod unenforced;
 mod url_encoding;
 mod versioning;
 pub(crate) mod xml_limit;

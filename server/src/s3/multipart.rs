@@ -13,8 +13,9 @@ use super::convert::{etag, meta_input_from, owner, ts, version_out};
 use super::copy;
 use super::error::EngineResultExt;
 use super::listing::{delimiter, prefixes};
-use super::objects::{expected_size, refuse_sse_c};
+use super::objects::expected_size;
 use super::range;
+use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use super::url_encoding::Encoder;
 use crate::engine::{CompletedPart as EnginePart, PutOptions, UploadsQuery};
 
@@ -48,7 +49,7 @@ pub async fn create_multipart_upload(
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let input = req.input;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    refuse_unenforced(&Requested::from(&input))?;
     // Every answer of a multipart upload (this one, ListParts, Complete) is XML
     // that names the key; one XML 1.0 cannot carry would make them all unsendable.
     if !super::xml_text::is_xml_10_text(&input.key) {
@@ -89,7 +90,7 @@ pub async fn upload_part(
         trailing_headers,
         ..
     } = req;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    refuse_sse_c(input.sse_customer_algorithm.as_deref())?;
     let n = part_number(input.part_number)?;
     // Fails fast on an unknown upload id, before the body is read.
     let upload = blocking(|| {
@@ -151,8 +152,8 @@ pub async fn upload_part_copy(
     req: S3Request<UploadPartCopyInput>,
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let input = req.input;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
-    refuse_sse_c(input.copy_source_sse_customer_algorithm.as_ref())?;
+    refuse_sse_c(input.sse_customer_algorithm.as_deref())?;
+    refuse_sse_c(input.copy_source_sse_customer_algorithm.as_deref())?;
     let n = part_number(input.part_number)?;
     blocking(|| {
         s3.engine

@@ -12,6 +12,7 @@ use super::conditional::{Conditions, write_precondition};
 use super::convert::{MetaOutput, etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::range;
+use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions, VersionId};
 
 /// `x-amz-decoded-content-length` when the body was aws-chunked, else Content-Length.
@@ -21,18 +22,6 @@ pub fn expected_size(headers: &HeaderMap, content_length: Option<i64>) -> Option
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .or_else(|| content_length.and_then(|n| u64::try_from(n).ok()))
-}
-
-/// Coffer encrypts everything itself and keeps no customer keys: refusing
-/// SSE-C beats silently storing data the client believes is under its key.
-pub fn refuse_sse_c(sse_customer_algorithm: Option<&String>) -> S3Result<()> {
-    match sse_customer_algorithm {
-        Some(_) => Err(S3Error::with_message(
-            S3ErrorCode::NotImplemented,
-            "Server-side encryption with customer-provided keys is not supported",
-        )),
-        None => Ok(()),
-    }
 }
 
 pub async fn put_object(
@@ -45,7 +34,7 @@ pub async fn put_object(
         trailing_headers,
         ..
     } = req;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    refuse_unenforced(&Requested::from(&input))?;
     let values = Checksum {
         checksum_crc32: input.checksum_crc32,
         checksum_crc32c: input.checksum_crc32c,
@@ -161,7 +150,7 @@ pub async fn get_object(
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let input = req.input;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    refuse_sse_c(input.sse_customer_algorithm.as_deref())?;
     let v = version(input.version_id.as_deref());
     let info = s3
         .engine
@@ -213,7 +202,7 @@ pub async fn head_object(
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let input = req.input;
-    refuse_sse_c(input.sse_customer_algorithm.as_ref())?;
+    refuse_sse_c(input.sse_customer_algorithm.as_deref())?;
     let v = version(input.version_id.as_deref());
     let info = s3
         .engine
@@ -381,11 +370,5 @@ mod tests {
         assert_eq!(expected_size(&h, Some(10)), Some(7));
         assert_eq!(expected_size(&HeaderMap::new(), None), None);
         assert_eq!(expected_size(&HeaderMap::new(), Some(-1)), None);
-    }
-
-    #[test]
-    fn sse_c_is_refused() {
-        assert!(refuse_sse_c(Some(&"AES256".to_owned())).is_err());
-        assert!(refuse_sse_c(None).is_ok());
     }
 }
