@@ -1,5 +1,5 @@
 """Protections Coffer does not enforce yet (object lock, KMS and customer-key
-encryption, tags, appends) are refused with AWS's errors through boto3, on
+encryption, appends) are refused with AWS's errors through boto3, on
 every write that can ask for them, and nothing of a refused write is stored.
 The aws cli side is `aws_*_regression_unenforced_protections_were_accepted`
 in the Rust conformance tests."""
@@ -28,7 +28,6 @@ REFUSED_PUTS = [
     ({"ServerSideEncryption": "aws:kms:dsse"}, "NotImplemented", 501),
     ({"ServerSideEncryption": "AES256", "SSEKMSKeyId": "arn:aws:kms:us-east-1:1:key/x"},
      "NotImplemented", 501),
-    ({"Tagging": "retention=forever"}, "NotImplemented", 501),
 ]
 
 
@@ -53,8 +52,6 @@ def test_regression_multipart_protection_was_ignored(s3, bucket, extra, code, st
 @pytest.mark.parametrize("extra,code,status", REFUSED_PUTS)
 def test_regression_copy_protection_was_ignored(s3, bucket, extra, code, status):
     s3.put_object(Bucket=bucket, Key="src", Body=b"data")
-    if "Tagging" in extra:
-        extra = dict(extra, TaggingDirective="REPLACE")
     with pytest.raises(ClientError) as e:
         s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
                        **extra)
@@ -81,9 +78,7 @@ def test_append_was_written_over_the_object(s3, bucket):
 
 
 def test_what_coffer_does_is_accepted(s3, bucket):
-    """Every object is encrypted with AES-256: asking for that is granted;
-    an empty tag set and a copy that keeps the (empty) source tags ask for
-    nothing."""
+    """Every object is encrypted with AES-256: asking for that is granted."""
     s3.put_object(Bucket=bucket, Key="a", Body=b"x", ServerSideEncryption="AES256")
     s3.put_object(Bucket=bucket, Key="b", Body=b"x", Tagging="")
     s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "a"},

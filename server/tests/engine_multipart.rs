@@ -56,6 +56,7 @@ async fn upload_complete_and_read_back() {
     e.create_bucket("bkt").unwrap();
     let meta = ObjectMeta {
         content_type: Some("video/mp4".into()),
+        tags: vec![("tier".into(), "cold".into())],
         ..ObjectMeta::default()
     };
     let up = e

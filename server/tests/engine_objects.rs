@@ -180,6 +180,7 @@ async fn large_streamed_round_trip_with_metadata_and_checksums() {
         content_type: Some("application/x-test".into()),
         system: vec![("cache-control".into(), "no-cache".into())],
         user: vec![("owner".into(), "me".into())],
+        tags: vec![("tier".into(), "cold".into())],
     };
     let opts = PutOptions {
         meta: meta.clone(),

@@ -43,6 +43,9 @@ pub enum EngineError {
     KeyTooLong,
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A tag set over AWS's limits (S3: `InvalidTag`).
+    #[error("{0}")]
+    InvalidTag(crate::engine::tags::TagError),
     #[error("the requested range is not satisfiable")]
     InvalidRange,
     #[error("client body error: {0}")]

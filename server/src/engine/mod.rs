@@ -21,6 +21,8 @@ mod objects;
 mod read;
 mod shared_packs;
 mod stats;
+mod tagging;
+pub mod tags;
 pub mod types;
 mod version_id;
 

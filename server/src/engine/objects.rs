@@ -19,6 +19,7 @@ use crate::engine::meta::codec::{micros, time_from_micros};
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions::{self, VersionRecord};
 use crate::engine::meta::{ReadTxn, Txn, buckets};
+use crate::engine::tags;
 use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
     VersioningState, WritePrecondition,
@@ -39,16 +40,18 @@ pub(crate) fn check_key(key: &str) -> EngineResult<()> {
 }
 
 pub(crate) fn manifest_meta(m: &Manifest) -> ObjectMeta {
+    let (system, tags) = tags::split(&m.system_metadata);
     ObjectMeta {
         content_type: m.content_type.clone(),
-        system: m.system_metadata.clone(),
+        system,
         user: m.user_metadata.clone(),
+        tags,
     }
 }
 
 pub(crate) fn set_manifest_meta(m: &mut Manifest, meta: ObjectMeta) {
     m.content_type = meta.content_type;
-    m.system_metadata = meta.system;
+    m.system_metadata = tags::join(&meta.system, &meta.tags);
     m.user_metadata = meta.user;
 }
 

@@ -69,6 +69,8 @@ pub struct ObjectMeta {
     pub system: Vec<(String, String)>,
     /// `x-amz-meta-*` entries, name without the prefix, lower-case.
     pub user: Vec<(String, String)>,
+    /// The object's tag set, in the order given (`engine::tags`).
+    pub tags: Vec<(String, String)>,
 }
 
 /// One object version as listed or read.

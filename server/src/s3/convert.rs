@@ -51,6 +51,7 @@ macro_rules! meta_input_from {
             expires: $input.expires,
             website_redirect_location: $input.website_redirect_location,
             metadata: $input.metadata,
+            tagging: $input.tagging,
         }
     };
 }
@@ -67,6 +68,8 @@ pub struct MetaInput {
     pub expires: Option<Timestamp>,
     pub website_redirect_location: Option<String>,
     pub metadata: Option<Metadata>,
+    /// `x-amz-tagging`: the tag set in URL query form.
+    pub tagging: Option<String>,
 }
 
 impl MetaInput {
@@ -99,8 +102,18 @@ impl MetaInput {
             content_type: self.content_type,
             system,
             user,
+            tags: tag_header(self.tagging.as_deref())?,
         })
     }
+}
+
+/// The tag set of an `x-amz-tagging` header (`k1=v1&k2=v2`, URL-encoded),
+/// checked against AWS's limits.
+pub fn tag_header(value: Option<&str>) -> Result<Vec<(String, String)>, S3Error> {
+    let tags = super::query::parse_query(value);
+    crate::engine::tags::check(&tags, false)
+        .map_err(|e| S3Error::with_message(S3ErrorCode::InvalidTag, e.to_string()))?;
+    Ok(tags)
 }
 
 /// `aws-chunked` describes the transfer, not the object: S3 drops it from the

@@ -7,9 +7,10 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::CofferS3;
 use super::checksum;
 use super::conditional::Conditions;
-use super::convert::{etag, meta_input_from, ts, version, version_out};
+use super::convert::{etag, meta_input_from, tag_header, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
+use crate::engine::ObjectMeta;
 use crate::engine::{EngineError, ObjectInfo};
 
 /// Finds the version a copy reads (s3s has already URL-decoded the header)
@@ -70,6 +71,18 @@ fn replaces_metadata(directive: Option<&MetadataDirective>) -> S3Result<bool> {
     }
 }
 
+fn replaces_tags(directive: Option<&TaggingDirective>) -> S3Result<bool> {
+    match directive.map(TaggingDirective::as_str) {
+        None => Ok(false),
+        Some(d) if d.eq_ignore_ascii_case(TaggingDirective::COPY) => Ok(false),
+        Some(d) if d.eq_ignore_ascii_case(TaggingDirective::REPLACE) => Ok(true),
+        Some(_) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Unknown tagging directive.",
+        )),
+    }
+}
+
 pub async fn copy_object(
     s3: &CofferS3,
     req: S3Request<CopyObjectInput>,
@@ -98,10 +111,22 @@ pub async fn copy_object(
         ));
     }
 
-    let meta = if replace {
-        Some(meta_input_from!(input).into_meta()?)
-    } else {
-        None
+    // The two directives are independent: REPLACE metadata alone keeps the
+    // source's tags, REPLACE tagging alone keeps its metadata.
+    let replace_tags = replaces_tags(input.tagging_directive.as_ref())?;
+    let meta = match (replace, replace_tags) {
+        (false, false) => None,
+        (true, _) => {
+            let mut m = meta_input_from!(input).into_meta()?;
+            if !replace_tags {
+                m.tags = src.meta.tags.clone();
+            }
+            Some(m)
+        }
+        (false, true) => Some(ObjectMeta {
+            tags: tag_header(input.tagging.as_deref())?,
+            ..src.meta.clone()
+        }),
     };
     let new = s3
         .engine

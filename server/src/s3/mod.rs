@@ -25,6 +25,7 @@ pub mod request_limits;
 mod screen;
 mod service;
 mod strict_auth;
+mod tagging;
 mod token;
 mod unenforced;
 mod url_encoding;

@@ -186,6 +186,8 @@ pub async fn get_object(
         expires: meta.expires,
         website_redirect_location: meta.website_redirect_location,
         metadata: meta.metadata,
+        tag_count: (!info.meta.tags.is_empty())
+            .then(|| i32::try_from(info.meta.tags.len()).unwrap_or(i32::MAX)),
         checksum_type,
         checksum_crc32: sums.checksum_crc32,
         checksum_crc32c: sums.checksum_crc32c,

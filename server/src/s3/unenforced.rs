@@ -1,7 +1,7 @@
 //! Requests for protections Coffer does not enforce, refused with AWS's
 //! errors rather than accepted and ignored: a client that asked for object
-//! lock, KMS or customer-key encryption, tags or an append must not get a
-//! 200 and believe it has what it asked for.
+//! lock, KMS or customer-key encryption or an append must not get a 200
+//! and believe it has what it asked for.
 //!
 //! - Object lock headers on a write: no bucket here has object lock, and
 //!   AWS answers such a write to a bucket without it with 400
@@ -11,15 +11,10 @@
 //!   object (AES-256-GCM under the repository key) and is accepted; KMS
 //!   (`aws:kms`, `aws:kms:dsse`, a KMS key id or context) and customer keys
 //!   (SSE-C) need keys Coffer does not hold: 501 `NotImplemented`.
-//! - `x-amz-tagging`: tags are not stored yet (the retention issue builds
-//!   them): 501 `NotImplemented`, not tags silently dropped.
 //! - `x-amz-write-offset-bytes` (append): 501 `NotImplemented`, not the body
 //!   written over the object.
 
-use s3s::dto::{
-    CopyObjectInput, CreateMultipartUploadInput, PutObjectInput, ServerSideEncryption,
-    TaggingDirective,
-};
+use s3s::dto::{CopyObjectInput, CreateMultipartUploadInput, PutObjectInput, ServerSideEncryption};
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
 /// What a write asks for beyond storing its bytes.
@@ -31,8 +26,6 @@ pub struct Requested<'a> {
     /// `x-amz-server-side-encryption-aws-kms-key-id` or `-context`.
     pub kms_key: bool,
     pub sse_customer_algorithm: Option<&'a str>,
-    /// A non-empty `x-amz-tagging` that would be stored.
-    pub tags: bool,
     pub write_offset: bool,
 }
 
@@ -70,9 +63,6 @@ pub fn refuse_unenforced(r: &Requested<'_>) -> S3Result<()> {
     if r.kms_key {
         return Err(not_implemented("a KMS key id or encryption context"));
     }
-    if r.tags {
-        return Err(not_implemented("object tagging (x-amz-tagging)"));
-    }
     if r.write_offset {
         return Err(not_implemented("appends (x-amz-write-offset-bytes)"));
     }
@@ -101,10 +91,6 @@ pub fn refuse_bucket_object_lock(enabled: Option<bool>) -> S3Result<()> {
     Ok(())
 }
 
-fn has_tags(tagging: Option<&String>) -> bool {
-    tagging.is_some_and(|t| !t.trim().is_empty())
-}
-
 impl<'a> From<&'a PutObjectInput> for Requested<'a> {
     fn from(i: &'a PutObjectInput) -> Self {
         Requested {
@@ -114,7 +100,6 @@ impl<'a> From<&'a PutObjectInput> for Requested<'a> {
             server_side_encryption: i.server_side_encryption.as_ref(),
             kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
             sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            tags: has_tags(i.tagging.as_ref()),
             write_offset: i.write_offset_bytes.is_some(),
         }
     }
@@ -129,7 +114,6 @@ impl<'a> From<&'a CreateMultipartUploadInput> for Requested<'a> {
             server_side_encryption: i.server_side_encryption.as_ref(),
             kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
             sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            tags: has_tags(i.tagging.as_ref()),
             write_offset: false,
         }
     }
@@ -137,12 +121,6 @@ impl<'a> From<&'a CreateMultipartUploadInput> for Requested<'a> {
 
 impl<'a> From<&'a CopyObjectInput> for Requested<'a> {
     fn from(i: &'a CopyObjectInput) -> Self {
-        // Without REPLACE the copy takes the source's tags, and no object
-        // here has any.
-        let replaces_tags = i
-            .tagging_directive
-            .as_ref()
-            .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         Requested {
             object_lock: i.object_lock_mode.is_some()
                 || i.object_lock_retain_until_date.is_some()
@@ -150,7 +128,6 @@ impl<'a> From<&'a CopyObjectInput> for Requested<'a> {
             server_side_encryption: i.server_side_encryption.as_ref(),
             kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
             sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            tags: replaces_tags && has_tags(i.tagging.as_ref()),
             write_offset: false,
         }
     }
@@ -205,10 +182,6 @@ mod tests {
                 ..Default::default()
             },
             Requested {
-                tags: true,
-                ..Default::default()
-            },
-            Requested {
                 write_offset: true,
                 ..Default::default()
             },
@@ -225,11 +198,5 @@ mod tests {
         );
         assert!(refuse_bucket_object_lock(Some(false)).is_ok());
         assert!(refuse_bucket_object_lock(None).is_ok());
-    }
-
-    #[test]
-    fn an_empty_tagging_header_asks_for_nothing() {
-        assert!(!has_tags(Some(&String::new())));
-        assert!(has_tags(Some(&"a=b".to_owned())));
     }
 }

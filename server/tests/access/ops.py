@@ -26,7 +26,9 @@ s3 = client(args["key"])
 B = args["bucket"]
 K = "dev/readme.txt"
 MPK = "dev/multi.bin"
-root.put_object(Bucket=B, Key=K, Body=b"hello from coffer\n")
+root.put_object(Bucket=B, Key=K, Body=b"hello from coffer\n", Tagging="keep=1")
+root.put_bucket_tagging(Bucket=B, Tagging={"TagSet": [{"Key": "team", "Value": "dba"}]})
+TAGS = {"TagSet": [{"Key": "evil", "Value": "1"}]}
 upload = root.create_multipart_upload(Bucket=B, Key=MPK)["UploadId"]
 root.upload_part(Bucket=B, Key=MPK, UploadId=upload, PartNumber=1, Body=b"part one")
 src = {"Bucket": B, "Key": K}
@@ -40,6 +42,12 @@ OPS = {
     "HeadBucket": lambda: s3.head_bucket(Bucket=B),
     "GetBucketLocation": lambda: s3.get_bucket_location(Bucket=B),
     "GetBucketVersioning": lambda: s3.get_bucket_versioning(Bucket=B),
+    "GetBucketTagging": lambda: s3.get_bucket_tagging(Bucket=B),
+    "PutBucketTagging": lambda: s3.put_bucket_tagging(Bucket=B, Tagging=TAGS),
+    "DeleteBucketTagging": lambda: s3.delete_bucket_tagging(Bucket=B),
+    "GetObjectTagging": lambda: s3.get_object_tagging(Bucket=B, Key=K),
+    "PutObjectTagging": lambda: s3.put_object_tagging(Bucket=B, Key=K, Tagging=TAGS),
+    "DeleteObjectTagging": lambda: s3.delete_object_tagging(Bucket=B, Key=K),
     "ListObjects": lambda: s3.list_objects(Bucket=B),
     "ListObjectsV2": lambda: s3.list_objects_v2(Bucket=B),
     "ListObjectVersions": lambda: s3.list_object_versions(Bucket=B),
@@ -77,7 +85,10 @@ for op in args["ops"]:
             e.response["ResponseMetadata"]["HTTPStatusCode"])
 # Nothing the key tried may have changed what the root key sees.
 body = root.get_object(Bucket=B, Key=K)["Body"].read()
-out["_object_intact"] = body == b"hello from coffer\n"
+out["_object_intact"] = (
+    body == b"hello from coffer\n"
+    and root.get_object_tagging(Bucket=B, Key=K)["TagSet"] == [{"Key": "keep", "Value": "1"}]
+    and root.get_bucket_tagging(Bucket=B)["TagSet"] == [{"Key": "team", "Value": "dba"}])
 out["_upload_intact"] = any(u["UploadId"] == upload
                             for u in root.list_multipart_uploads(Bucket=B).get("Uploads", []))
 out["_buckets_seen"] = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])

@@ -190,7 +190,6 @@ fn setting_key(bucket: &str, setting: &str) -> Vec<u8> {
 
 /// A bucket setting's stored value (its owner decodes and versions the
 /// payload itself), or `None` when it was never set.
-#[allow(dead_code)] // the first settings (lifecycle, object lock, policy) come next
 pub(crate) fn setting(txn: &ReadTxn, bucket: &str, setting: &str) -> EngineResult<Option<Vec<u8>>> {
     let t = txn
         .open_table(BUCKET_SETTINGS)
@@ -209,7 +208,6 @@ pub(crate) fn setting(txn: &ReadTxn, bucket: &str, setting: &str) -> EngineResul
 }
 
 /// Sets (`Some`) or clears (`None`) a setting of an existing bucket.
-#[allow(dead_code)] // the first settings (lifecycle, object lock, policy) come next
 pub(crate) fn put_setting(
     txn: &Txn<'_>,
     bucket: &str,

@@ -40,6 +40,13 @@ pub enum Change {
         key: String,
         version_id: VersionId,
     },
+    /// A stored version's metadata changed in place (its tags): same id,
+    /// same data.
+    VersionMetadataChanged {
+        bucket: String,
+        key: String,
+        version_id: VersionId,
+    },
     /// An access key was created, enabled or disabled, or deleted.
     AccessKeyChanged {
         access_key_id: String,

@@ -209,6 +209,7 @@ mod tests {
                             content_type: Some(format!("application/{MARKER}")),
                             system: vec![],
                             user: vec![("who".into(), MARKER.into())],
+                            tags: vec![],
                         },
                     };
                     let k = upload_key("bkt", &format!("up/{i}"), &id);

@@ -18,6 +18,7 @@ use super::seal::{Place, RecordSealer};
 use super::txn::{ReadTxn, Txn};
 use super::{Bin, MetaContext};
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::tags;
 use crate::engine::types::{ChecksumAlgorithm, ObjectMeta};
 use crate::engine::version_id;
 
@@ -56,17 +57,21 @@ pub(crate) fn algorithm_from_code(c: u8) -> Option<ChecksumAlgorithm> {
     })
 }
 
+/// Tags are stored among the system pairs, as in a manifest (`engine::tags`).
 pub(crate) fn encode_meta(w: &mut Writer, meta: &ObjectMeta) {
     w.opt_str(meta.content_type.as_deref())
-        .pairs(&meta.system)
+        .pairs(&tags::join(&meta.system, &meta.tags))
         .pairs(&meta.user);
 }
 
 pub(crate) fn decode_meta(r: &mut Reader<'_>) -> EngineResult<ObjectMeta> {
+    let content_type = r.opt_str()?;
+    let (system, tags) = tags::split(&r.pairs()?);
     Ok(ObjectMeta {
-        content_type: r.opt_str()?,
-        system: r.pairs()?,
+        content_type,
+        system,
         user: r.pairs()?,
+        tags,
     })
 }
 
@@ -363,6 +368,7 @@ mod tests {
                 content_type: Some("application/secret-type".into()),
                 system: vec![("cache-control".into(), "no-store".into())],
                 user: vec![("owner".into(), "secret-owner".into())],
+                tags: vec![("retention".into(), "secret-tag".into())],
             },
         }
     }
@@ -412,7 +418,12 @@ mod tests {
         let uk = upload_key("bkt", "k", "00066193");
         let v2 = upload().encode(&s, &uk).unwrap();
         assert_eq!(v2[0], 2);
-        for clear in ["secret-owner", "application/secret-type", "no-store"] {
+        for clear in [
+            "secret-owner",
+            "application/secret-type",
+            "no-store",
+            "secret-tag",
+        ] {
             assert!(!contains(&v2, clear.as_bytes()), "{clear} is in clear");
         }
         let back = UploadRecord::decode(&v2, &s, &uk).unwrap();

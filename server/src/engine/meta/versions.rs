@@ -394,6 +394,55 @@ pub(crate) fn remove(
     Ok(Some(rec))
 }
 
+/// Changes the manifest of one stored version in place (latest when
+/// `version` is `None`): same sequence number, id, time and chunks; only
+/// what `change` does to its metadata. A delete marker has no manifest:
+/// [`EngineError::DeleteMarker`].
+pub(crate) fn rewrite_manifest(
+    txn: &Txn<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+    change: impl FnOnce(&mut Manifest),
+) -> EngineResult<VersionRecord> {
+    let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let seq = match version {
+        Some(v) => {
+            let nulls = txn.open_table(NULLS).ctx("open nulls")?;
+            resolve_seq(&versions, &nulls, bucket, key, v)?.ok_or(EngineError::NoSuchVersion)?
+        }
+        None => {
+            latest_head(&versions, bucket, key)?
+                .ok_or(EngineError::NoSuchKey)?
+                .seq
+        }
+    };
+    let vk = version_key(bucket, key, seq);
+    let mut rec = {
+        let v = versions
+            .get(vk.as_slice())
+            .ctx("read version")?
+            .ok_or(EngineError::NoSuchVersion)?;
+        VersionRecord::decode(v.value(), txn.sealer(), &vk)?
+    };
+    let Some(manifest) = rec.manifest.as_mut() else {
+        return Err(EngineError::DeleteMarker {
+            version_id: Some(rec.version_id()),
+            by_version_id: version.is_some(),
+        });
+    };
+    change(manifest);
+    versions
+        .insert(vk.as_slice(), rec.encode(txn.sealer(), &vk)?.as_slice())
+        .ctx("rewrite version")?;
+    txn.record(Change::VersionMetadataChanged {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: rec.version_id(),
+    });
+    Ok(rec)
+}
+
 /// Adds a version (or delete marker when `manifest` is `None`) as the bucket's
 /// versioning state dictates, inside `txn`. With `incref`, the manifest's
 /// chunks gain a reference each (callers that transfer references from parts pass `false`).
