@@ -19,6 +19,13 @@ pub struct Health {
     /// S3 connections turned away for the cap since start.
     #[serde(default)]
     pub s3_connections_refused: Option<u64>,
+    /// Bytes of GET data held in memory now (chunks opened, not yet sent).
+    #[serde(default)]
+    pub read_buffer_bytes_in_use: Option<u64>,
+    /// The most GET data held at once (`[engine] read_buffer_bytes`); at it,
+    /// GETs wait for their turn.
+    #[serde(default)]
+    pub read_buffer_bytes: Option<u64>,
 }
 
 /// `GET /v1/status`. cofferd sends every counter; each is optional so that an

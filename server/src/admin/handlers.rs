@@ -55,12 +55,15 @@ fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<api::Bucket, ApiError>
 pub fn health(st: &AdminState) -> Answer {
     let c = st.s3_connections.counts();
     let saturated = st.s3_connections.saturated();
+    let (read_in_use, read_capacity) = st.engine.read_buffer_usage();
     ok(api::Health {
         status: if saturated { "saturated" } else { "ok" }.to_owned(),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         s3_connections: u64::try_from(c.open).ok(),
         s3_max_connections: u64::try_from(c.max).ok(),
         s3_connections_refused: Some(c.refused),
+        read_buffer_bytes_in_use: Some(read_in_use),
+        read_buffer_bytes: Some(read_capacity),
     })
 }
 
