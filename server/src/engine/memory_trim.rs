@@ -2,10 +2,11 @@
 //! the system (glibc keeps freed chunk buffers otherwise; see
 //! `crate::malloc_arenas`).
 //!
-//! It wakes when enough bytes went back to the GET data budget since its
-//! last trim and trims on the blocking pool, at most once a second of real
-//! time (not engine time: a test's clock speed-up must not turn it into a
-//! trim per chunk), so that steady traffic pays for one trim a second.
+//! It wakes when 16 MiB went back to the GET data budget since its last
+//! trim, or 1 MiB and the budget is idle (a burst ended), and trims on the
+//! blocking pool, at most once a second of real time (not engine time: a
+//! test's clock speed-up must not turn it into a trim per chunk), so that
+//! steady traffic pays for one trim a second.
 
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ impl Worker for MemoryTrim {
         if !self.releases.wait().await {
             return Ready::Finished;
         }
-        // Cancelled here, the wake-up is lost: the next 16 MiB released bring another.
+        // Cancelled here, the wake-up is lost: the next release brings another.
         if let Some(last) = self.last {
             tokio::time::sleep_until(last + MIN_INTERVAL).await;
         }

@@ -34,28 +34,43 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 /// is woken ([`Releases::wait`]).
 const TRIM_AFTER_RELEASED: u64 = 16 << 20;
 
+/// Bytes given back after which the trimmer is woken as soon as nothing is
+/// leased any more: the end of a burst, whatever its size.
+const TRIM_WHEN_IDLE_AFTER: u64 = 1 << 20;
+
 /// A fixed number of bytes shared by every request; see the module doc.
 #[derive(Debug)]
 pub(crate) struct MemoryBudget {
-    permits: Arc<Semaphore>,
-    capacity: u32,
-    returned: Arc<Returned>,
+    shared: Arc<Shared>,
 }
 
-/// Bytes given back, for the allocator trimmer: memory a burst freed is
-/// only returned to the system when someone asks the allocator to.
-#[derive(Debug, Default)]
-struct Returned {
-    bytes: AtomicU64,
+#[derive(Debug)]
+struct Shared {
+    permits: Arc<Semaphore>,
+    capacity: u32,
+    /// Bytes given back since the trimmer last woke: memory a burst freed is
+    /// only returned to the system when someone asks the allocator to.
+    released: AtomicU64,
     wakeup: Notify,
     /// The budget was dropped (the engine is gone).
     closed: AtomicBool,
 }
 
-impl Returned {
-    fn add(&self, bytes: u64) {
-        let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if before < TRIM_AFTER_RELEASED && before + bytes >= TRIM_AFTER_RELEASED {
+impl Shared {
+    fn in_use(&self) -> u64 {
+        u64::from(self.capacity).saturating_sub(self.permits.available_permits() as u64)
+    }
+
+    /// Whether the trimmer has work: enough came back, or a burst ended.
+    fn worth_trimming(&self) -> bool {
+        let released = self.released.load(Ordering::Relaxed);
+        released >= TRIM_AFTER_RELEASED || (released >= TRIM_WHEN_IDLE_AFTER && self.in_use() == 0)
+    }
+
+    /// Called after `bytes` went back to the semaphore.
+    fn released(&self, bytes: u64) {
+        self.released.fetch_add(bytes, Ordering::Relaxed);
+        if self.worth_trimming() {
             self.wakeup.notify_one();
         }
     }
@@ -65,7 +80,7 @@ impl Returned {
 #[derive(Debug)]
 pub(crate) struct Lease {
     permit: OwnedSemaphorePermit,
-    returned: Arc<Returned>,
+    shared: Arc<Shared>,
 }
 
 impl MemoryBudget {
@@ -74,9 +89,13 @@ impl MemoryBudget {
     pub fn new(capacity: u64) -> Self {
         let capacity = u32::try_from(capacity).unwrap_or(u32::MAX).max(1);
         MemoryBudget {
-            permits: Arc::new(Semaphore::new(capacity as usize)),
-            capacity,
-            returned: Arc::default(),
+            shared: Arc::new(Shared {
+                permits: Arc::new(Semaphore::new(capacity as usize)),
+                capacity,
+                released: AtomicU64::new(0),
+                wakeup: Notify::new(),
+                closed: AtomicBool::new(false),
+            }),
         }
     }
 
@@ -85,56 +104,57 @@ impl MemoryBudget {
     pub async fn acquire(&self, bytes: u64) -> Lease {
         let n = u32::try_from(bytes)
             .unwrap_or(u32::MAX)
-            .min(self.capacity)
+            .min(self.shared.capacity)
             .max(1);
-        let Ok(permit) = self.permits.clone().acquire_many_owned(n).await else {
+        let Ok(permit) = self.shared.permits.clone().acquire_many_owned(n).await else {
             unreachable!("the budget's semaphore is never closed");
         };
         Lease {
             permit,
-            returned: self.returned.clone(),
+            shared: self.shared.clone(),
         }
     }
 
     /// The budget's size in bytes.
     pub fn capacity(&self) -> u64 {
-        u64::from(self.capacity)
+        u64::from(self.shared.capacity)
     }
 
     /// Bytes currently leased.
     pub fn in_use(&self) -> u64 {
-        u64::from(self.capacity).saturating_sub(self.permits.available_permits() as u64)
+        self.shared.in_use()
     }
 
     /// What the allocator trimmer waits on.
     pub fn releases(&self) -> Releases {
-        Releases(self.returned.clone())
+        Releases(self.shared.clone())
     }
 }
 
 impl Drop for MemoryBudget {
     fn drop(&mut self) {
-        self.returned.closed.store(true, Ordering::Relaxed);
-        self.returned.wakeup.notify_one();
+        self.shared.closed.store(true, Ordering::Relaxed);
+        self.shared.wakeup.notify_one();
     }
 }
 
 /// Bytes given back to a [`MemoryBudget`], seen from the allocator trimmer.
 #[derive(Debug, Clone)]
-pub(crate) struct Releases(Arc<Returned>);
+pub(crate) struct Releases(Arc<Shared>);
 
 impl Releases {
-    /// Waits until at least [`TRIM_AFTER_RELEASED`] bytes were given back
-    /// since it last returned `true`, and resets the count; `false` once the
-    /// budget is gone. Cancel-safe.
+    /// Waits until [`TRIM_AFTER_RELEASED`] bytes were given back since it
+    /// last returned `true`, or [`TRIM_WHEN_IDLE_AFTER`] and nothing is
+    /// leased any more, and resets the count; `false` once the budget is
+    /// gone. Cancel-safe.
     pub async fn wait(&self) -> bool {
         loop {
             let notified = self.0.wakeup.notified();
             if self.0.closed.load(Ordering::Relaxed) {
                 return false;
             }
-            if self.0.bytes.load(Ordering::Relaxed) >= TRIM_AFTER_RELEASED {
-                self.0.bytes.store(0, Ordering::Relaxed);
+            if self.0.worth_trimming() {
+                self.0.released.store(0, Ordering::Relaxed);
                 return true;
             }
             notified.await;
@@ -144,6 +164,7 @@ impl Releases {
 
 impl Lease {
     /// Bytes this lease holds.
+    #[cfg(test)]
     pub fn bytes(&self) -> u64 {
         self.permit.num_permits() as u64
     }
@@ -154,7 +175,7 @@ impl Lease {
         let keep = usize::try_from(keep).unwrap_or(usize::MAX).max(1);
         if held > keep {
             drop(self.permit.split(held - keep));
-            self.returned.add((held - keep) as u64);
+            self.shared.released((held - keep) as u64);
         }
     }
 
@@ -166,7 +187,10 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.returned.add(self.bytes());
+        // The permits go back first, so that the trimmer sees the budget idle.
+        let n = self.permit.num_permits();
+        drop(self.permit.split(n));
+        self.shared.released(n as u64);
     }
 }
 
@@ -262,22 +286,35 @@ mod tests {
     async fn releases_wake_the_trimmer_once_enough_came_back() {
         let budget = MemoryBudget::new(64 << 20);
         let releases = budget.releases();
+        let held = budget.acquire(1).await;
         {
             let mut wakeup = pin!(releases.wait());
             assert!(poll_once(wakeup.as_mut()).is_pending());
-            drop(budget.acquire(1 << 20).await);
+            drop(budget.acquire(2 << 20).await);
             assert!(
                 poll_once(wakeup.as_mut()).is_pending(),
-                "1 MiB is not enough"
+                "2 MiB while a lease is held is not enough"
             );
             drop(budget.acquire(super::TRIM_AFTER_RELEASED).await);
             assert_eq!(poll_once(wakeup.as_mut()), Poll::Ready(true));
         }
+        {
+            let mut wakeup = pin!(releases.wait());
+            assert!(
+                poll_once(wakeup.as_mut()).is_pending(),
+                "the count was reset"
+            );
+            drop(budget.acquire(2 << 20).await);
+            assert!(poll_once(wakeup.as_mut()).is_pending());
+            drop(held);
+            assert_eq!(
+                poll_once(wakeup.as_mut()),
+                Poll::Ready(true),
+                "the end of a burst wakes it"
+            );
+        }
         let mut wakeup = pin!(releases.wait());
-        assert!(
-            poll_once(wakeup.as_mut()).is_pending(),
-            "the count was reset"
-        );
+        assert!(poll_once(wakeup.as_mut()).is_pending());
         drop(budget);
         assert_eq!(poll_once(wakeup.as_mut()), Poll::Ready(false));
     }
