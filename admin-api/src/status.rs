@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 pub struct Health {
     /// `ok`, or `saturated` when the S3 listener serves as many connections
     /// as it accepts (one more is answered 503 SlowDown), every request slot
-    /// is taken (new requests queue), or the blocking pool is full.
+    /// is taken (new requests queue), the blocking pool is full, or all of
+    /// the GET read budget is in use (GETs wait for it).
     pub status: String,
     #[serde(default)]
     pub version: Option<String>,
@@ -39,6 +40,13 @@ pub struct Health {
     /// The blocking pool's threads.
     #[serde(default)]
     pub blocking_threads: Option<u64>,
+    /// Bytes of GET data held in memory now (chunks opened, not yet sent).
+    #[serde(default)]
+    pub read_buffer_bytes_in_use: Option<u64>,
+    /// The most GET data held at once (`[engine] read_buffer_bytes`); at it,
+    /// GETs wait for their turn.
+    #[serde(default)]
+    pub read_buffer_bytes: Option<u64>,
 }
 
 /// `GET /v1/status`. cofferd sends every counter; each is optional so that an

@@ -403,3 +403,96 @@ def test_regression_unread_gets_are_closed_after_the_send_timeout(tmp_path_facto
         for sock in socks:
             sock.close()
         server.kill()
+
+
+def _rss(server):
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS line")
+
+
+def _open_unread_get(server, path):
+    """A signed GET whose response is never read (a 4 KiB receive buffer)."""
+    h = sigv4.sign("GET", f"127.0.0.1:{server.port}", path, [], {}, sigv4.EMPTY_SHA256)
+    head = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall(head.encode())
+    return sock
+
+
+UNREAD_GETS = 300
+READ_BUDGET = 32 << 20
+
+
+def test_regression_unread_gets_hold_bounded_memory(tmp_path_factory):
+    """300 GETs of a 5 MiB object, opened and never read (a 4 KiB receive
+    buffer each), with a 32 MiB GET data budget and a send timeout too long to
+    help. Measured on loopback: the server before the budget grew by 424–909
+    MiB and still held 337–557 MiB ten seconds after the sockets closed; with
+    the budget set to 4 GiB (no limit in practice) it grew by 311–555 MiB;
+    with 32 MiB it grows by 20–32 MiB, and is back within a few MiB of its
+    baseline a second after they close (the memory-trim worker; with
+    malloc_trim stubbed out, 44 MiB stayed under the 32 MiB budget and
+    424 MiB under 4 GiB)."""
+    _raise_own_fd_limit(UNREAD_GETS + 64)
+    server = Cofferd(tmp_path_factory.mktemp("cofferd-unread-budget"), extra_env={
+        "COFFER_READ_BUFFER_BYTES": str(READ_BUDGET),
+        "COFFER_SEND_TIMEOUT_SECS": "600",
+        "COFFER_MAX_REQUESTS": "0",
+        "COFFER_MAX_REQUESTS_PER_KEY": "0",
+    })
+    socks = []
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="unread")
+        body = os.urandom(5 << 20)
+        s3.put_object(Bucket="unread", Key="big", Body=body)
+        assert s3.get_object(Bucket="unread", Key="big")["Body"].read() == body
+        time.sleep(1.5)  # let the trimmer settle what the PUT and GET freed
+        baseline = _rss(server)
+        path = rawhttp.object_path("unread", "big")
+        for _ in range(UNREAD_GETS):
+            socks.append(_open_unread_get(server, path))
+        # Every GET is answered (headers at least): the budget makes bodies wait,
+        # it refuses nothing.
+        deadline = time.monotonic() + 30
+        for sock in socks:
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            first = sock.recv(64)
+            assert first.startswith(b"HTTP/1.1 200"), first
+        time.sleep(2)
+        peak = _rss(server)
+        grown = peak - baseline
+        print(f"RSS baseline {baseline >> 20} MiB, with {UNREAD_GETS} unread GETs "
+              f"{peak >> 20} MiB (+{grown >> 20} MiB)")
+        assert grown < READ_BUDGET + (64 << 20), (
+            f"RSS grew by {grown >> 20} MiB under {UNREAD_GETS} unread GETs")
+        health = _health(server)
+        assert health["read_buffer_bytes"] == READ_BUDGET, health
+        assert 0 < health["read_buffer_bytes_in_use"] <= READ_BUDGET, health
+
+        for sock in socks:
+            sock.close()
+        socks = []
+        settled = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if _health(server)["read_buffer_bytes_in_use"] == 0:
+                settled = _rss(server)
+                if settled < baseline + (16 << 20):
+                    break
+        print(f"RSS after closing them: {None if settled is None else settled >> 20} MiB")
+        assert settled is not None, "the closed GETs never gave their budget back"
+        assert settled < baseline + (16 << 20), (
+            f"RSS stayed at {settled >> 20} MiB after the unread GETs closed "
+            f"(baseline {baseline >> 20} MiB)")
+        assert s3.get_object(Bucket="unread", Key="big")["Body"].read() == body
+    finally:
+        for sock in socks:
+            sock.close()
+        server.kill()

@@ -181,16 +181,16 @@ impl App {
         // before the engine opens anything in the data directory.
         let store = open_store(config)?;
         tighten_modes(config)?;
-        let opened = Engine::open_parts(
-            config.engine_options(),
-            Some(store),
-            settings.tuning.clone(),
-        )
-        .await
-        .map_err(|source| AppError::Open {
-            dir: config.data_dir().to_path_buf(),
-            source,
-        })?;
+        let tuning = EngineTuning {
+            read_buffer_bytes: config.engine_read_buffer_bytes(),
+            ..settings.tuning.clone()
+        };
+        let opened = Engine::open_parts(config.engine_options(), Some(store), tuning)
+            .await
+            .map_err(|source| AppError::Open {
+                dir: config.data_dir().to_path_buf(),
+                source,
+            })?;
         if let Some(init) = &opened.init {
             announce(&startup_lines::first_start(
                 &init.data_dir,

@@ -607,3 +607,57 @@ async fn delete_objects_in_one_transaction() {
     ));
     e.delete_bucket("bkt").unwrap();
 }
+
+/// Under a GET data budget smaller than any chunk, every chunk takes all of
+/// it: a GET whose first chunk is held unread (a client that does not read)
+/// makes the next GET wait, and once it is dropped the next one is served
+/// whole and correct, and the budget is all given back.
+#[tokio::test]
+async fn gets_wait_for_the_read_budget_and_give_it_back() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let budget = 20_000; // under the smallest chunk's sealed + plain bytes
+    let e = open_with(
+        dir.path(),
+        None,
+        coffer_server::engine::EngineTuning {
+            read_buffer_bytes: budget,
+            ..Default::default()
+        },
+    )
+    .await;
+    e.create_bucket("bkt").unwrap();
+    let data = data(1 << 20, 7);
+    put(&e, "bkt", "k", &data).await;
+    let info = e.head_object("bkt", "k", None).unwrap();
+    assert_eq!(e.read_buffer_usage(), (0, budget));
+
+    let mut stalled = e.read_object(&info, None).unwrap();
+    let first = stalled.next().await.unwrap().unwrap();
+    assert_eq!(first[..], data[..first.len()]);
+    assert_eq!(
+        e.read_buffer_usage(),
+        (budget, budget),
+        "an unsent chunk holds its lease"
+    );
+
+    let second = tokio::spawn(collect(e.read_object(&info, None).unwrap()));
+    drop(first);
+    drop(stalled);
+    assert!(
+        second.await.unwrap().unwrap() == data,
+        "the waiting GET differs"
+    );
+    let r = ByteRange {
+        start: 100_000,
+        end_inclusive: 700_000,
+    };
+    let got = collect(e.read_object(&info, Some(r)).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        got == data[100_000..=700_000],
+        "range under the budget differs"
+    );
+    assert_eq!(e.read_buffer_usage(), (0, budget), "every lease went back");
+}

@@ -56,8 +56,11 @@ fn bucket_json(st: &AdminState, b: &BucketInfo) -> Result<api::Bucket, ApiError>
 pub fn health(st: &AdminState) -> Answer {
     let c = st.s3_connections.counts();
     let r = st.s3_requests.counts();
-    let saturated =
-        st.s3_connections.saturated() || st.s3_requests.saturated() || blocking_pool::saturated();
+    let (read_in_use, read_capacity) = st.engine.read_buffer_usage();
+    let saturated = st.s3_connections.saturated()
+        || st.s3_requests.saturated()
+        || blocking_pool::saturated()
+        || read_in_use >= read_capacity;
     ok(api::Health {
         status: if saturated { "saturated" } else { "ok" }.to_owned(),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
@@ -70,6 +73,8 @@ pub fn health(st: &AdminState) -> Answer {
         s3_keys_at_limit: u64::try_from(r.keys_at_limit).ok(),
         blocking_tasks: u64::try_from(blocking_pool::in_flight()).ok(),
         blocking_threads: u64::try_from(blocking_pool::MAX_THREADS).ok(),
+        read_buffer_bytes_in_use: Some(read_in_use),
+        read_buffer_bytes: Some(read_capacity),
     })
 }
 

@@ -195,6 +195,11 @@ impl Config {
         Duration::from_secs(self.s3.send_timeout_secs)
     }
 
+    /// Bytes of GET data the engine holds in memory at once.
+    pub fn engine_read_buffer_bytes(&self) -> u64 {
+        self.engine.read_buffer_bytes
+    }
+
     /// Open connections the S3 listener accepts at once.
     pub fn s3_max_connections(&self) -> usize {
         self.s3.max_connections

@@ -111,6 +111,12 @@ pub struct EngineSection {
     /// Root secret key to create on first start instead of a generated one.
     #[serde(default)]
     pub root_secret_key: Option<Secret>,
+    /// Bytes of GET data (chunks read and opened but not yet sent) held in
+    /// memory at once, across all requests; past it GETs wait for their
+    /// turn. Bounds what clients that do not read can make the server hold.
+    /// At least twice `[engine.chunker] max_size` plus 64 KiB.
+    #[serde(default = "default_read_buffer_bytes")]
+    pub read_buffer_bytes: u64,
     /// Content-defined chunking of a new repository (an existing one keeps its own).
     #[serde(default)]
     pub chunker: ChunkerConfig,
@@ -177,6 +183,9 @@ fn default_max_requests_per_key() -> usize {
 fn default_zstd_level() -> i32 {
     3
 }
+fn default_read_buffer_bytes() -> u64 {
+    crate::engine::DEFAULT_READ_BUFFER_BYTES
+}
 fn default_clock_speedup() -> f64 {
     1.0
 }
@@ -238,6 +247,7 @@ impl Default for EngineSection {
             clock_speedup: default_clock_speedup(),
             root_access_key: None,
             root_secret_key: None,
+            read_buffer_bytes: default_read_buffer_bytes(),
             chunker: ChunkerConfig::default(),
         }
     }

@@ -277,6 +277,15 @@ pub static SETTINGS: &[Setting] = &[
         help: "Clock speed-up for tests",
     },
     Setting {
+        path: &["engine", "read_buffer_bytes"],
+        env: &["COFFER_READ_BUFFER_BYTES"],
+        flag: Some("read-buffer-bytes"),
+        value_name: "BYTES",
+        kind: Kind::U64,
+        legacy: None,
+        help: "Bytes of GET data held in memory at once, all requests together; past it GETs wait",
+    },
+    Setting {
         path: &["engine", "root_access_key"],
         env: &["COFFER_ROOT_ACCESS_KEY"],
         flag: None,

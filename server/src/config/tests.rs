@@ -192,6 +192,36 @@ fn invalid_values_are_refused() {
     assert!(Config::load(&cli(&["--data-dir", "/x", "--tls-cert", "/c.pem"]), &none).is_err());
 }
 
+#[test]
+fn a_read_buffer_too_small_for_two_chunks_is_refused() {
+    let load = |env: &[(&str, &str)]| Config::load(&cli(&["--data-dir", "/x"]), &env_of(env));
+    // Twice the default 4 MiB max_size plus 64 KiB is the least accepted.
+    let least = (2 * 4_194_304 + 65_536).to_string();
+    let short = (2 * 4_194_304 + 65_535).to_string();
+    let err = load(&[("COFFER_READ_BUFFER_BYTES", &short)]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("read_buffer_bytes must be at least twice"),
+        "{err}"
+    );
+    let c = load(&[("COFFER_READ_BUFFER_BYTES", &least)]).unwrap();
+    assert_eq!(c.engine_read_buffer_bytes(), 2 * 4_194_304 + 65_536);
+    // A smaller chunker needs a smaller budget.
+    let c = load(&[
+        ("COFFER_READ_BUFFER_BYTES", "1000000"),
+        ("COFFER_CHUNK_MIN_SIZE", "1024"),
+        ("COFFER_CHUNK_AVG_SIZE", "4096"),
+        ("COFFER_CHUNK_MAX_SIZE", "16384"),
+    ])
+    .unwrap();
+    assert_eq!(c.engine_read_buffer_bytes(), 1_000_000);
+    assert_eq!(
+        load(&[]).unwrap().engine_read_buffer_bytes(),
+        256 << 20,
+        "the default"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn world_readable_tls_key_is_refused() {

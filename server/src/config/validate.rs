@@ -34,6 +34,12 @@ fn check_tls_pair(
     }
 }
 
+/// The smallest GET data budget that lets a GET send one chunk while it
+/// opens the next (sealed bytes exceed plain by a small overhead).
+fn min_read_buffer_bytes(chunk_max: u32) -> u64 {
+    2 * u64::from(chunk_max) + 64 * 1024
+}
+
 /// Checks what can be checked before start-up touches anything.
 pub fn validate(c: &Config) -> Result<(), ConfigError> {
     check_host_port("[s3] listen", &c.s3.listen)?;
@@ -64,6 +70,14 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
         return invalid(format!(
             "[engine.chunker] sizes must satisfy 64 <= min_size <= avg_size <= max_size (got {}/{}/{})",
             k.min_size, k.avg_size, k.max_size
+        ));
+    }
+    let least = min_read_buffer_bytes(k.max_size);
+    if c.engine.read_buffer_bytes < least {
+        return invalid(format!(
+            "[engine] read_buffer_bytes must be at least twice [engine.chunker] max_size plus \
+             64 KiB, {least} (got {}): a GET needs room for one chunk being sent and one being opened",
+            c.engine.read_buffer_bytes
         ));
     }
     if !(1..=22).contains(&c.engine.zstd_level) {

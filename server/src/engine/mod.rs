@@ -15,10 +15,12 @@ pub mod error;
 mod ingest;
 mod init;
 mod key_cache;
+mod memory_trim;
 pub(crate) mod meta;
 mod multipart;
 mod objects;
 mod read;
+mod read_budget;
 mod shared_packs;
 mod stats;
 mod tagging;
@@ -59,6 +61,9 @@ pub struct EngineOptions {
     pub clock_speedup: f64,
 }
 
+/// Default of [`EngineTuning::read_buffer_bytes`] (`[engine] read_buffer_bytes`).
+pub const DEFAULT_READ_BUFFER_BYTES: u64 = 256 << 20;
+
 /// Knobs that tests and benchmarks turn; production uses the defaults.
 #[derive(Debug, Clone)]
 pub struct EngineTuning {
@@ -73,6 +78,9 @@ pub struct EngineTuning {
     /// streams to pack files of its own instead (bounds memory under many
     /// concurrent PUTs of almost `small_body_limit` bytes).
     pub small_body_budget: u32,
+    /// Bytes of GET data (chunks read, opened and not yet sent) held in
+    /// memory, engine-wide; past it GETs wait (`[engine] read_buffer_bytes`).
+    pub read_buffer_bytes: u64,
 }
 
 impl Default for EngineTuning {
@@ -82,6 +90,7 @@ impl Default for EngineTuning {
             min_part_size: 5 << 20,
             small_body_limit: 1 << 20,
             small_body_budget: 64 << 20,
+            read_buffer_bytes: DEFAULT_READ_BUFFER_BYTES,
         }
     }
 }
@@ -100,6 +109,8 @@ pub(crate) struct Inner {
     pub shared_packs: shared_packs::SharedPacks,
     /// Bytes of small bodies held in memory, engine-wide (`EngineTuning::small_body_budget`).
     pub small_body_budget: Arc<Semaphore>,
+    /// Bytes of GET data in memory, engine-wide (`EngineTuning::read_buffer_bytes`).
+    pub read_budget: read_budget::MemoryBudget,
     pub keys: Keys,
     pub config: RepoConfig,
     pub zstd_level: i32,
@@ -142,7 +153,7 @@ pub struct OpenedEngine {
     pub engine: Engine,
     /// `Some` only when this open created the repository.
     pub init: Option<InitReport>,
-    /// What must run for the engine to work (the shared-pack writer).
+    /// What must run for the engine to work (the shared-pack writer, the memory trimmer).
     pub workers: Vec<crate::workers::Spec>,
 }
 
@@ -184,6 +195,7 @@ impl Engine {
             meta: opened.meta,
             shared_packs,
             small_body_budget: Arc::new(Semaphore::new(tuning.small_body_budget as usize)),
+            read_budget: read_budget::MemoryBudget::new(tuning.read_buffer_bytes),
             keys: opened.keys,
             config: opened.config,
             zstd_level: opts.zstd_level,
@@ -197,6 +209,7 @@ impl Engine {
         inner.meta.add_hook(Arc::new(key_cache::KeyCacheInvalidator(
             inner.key_cache.clone(),
         )));
+        let memory_trim = memory_trim::spec(inner.read_budget.releases());
         let engine = Engine { inner };
         let e2 = engine.clone();
         let (ak, sk) = (opts.root_access_key.clone(), opts.root_secret_key.clone());
@@ -222,7 +235,7 @@ impl Engine {
         Ok(OpenedEngine {
             engine,
             init: report,
-            workers: vec![shared_pack_writer],
+            workers: vec![shared_pack_writer, memory_trim],
         })
     }
 
@@ -261,6 +274,12 @@ impl Engine {
             access::KeyAuth::Active { secret } => Some(secret),
             _ => None,
         })
+    }
+
+    /// The GET data budget: bytes in use and its capacity (health shows them).
+    pub fn read_buffer_usage(&self) -> (u64, u64) {
+        let b = &self.inner.read_budget;
+        (b.in_use(), b.capacity())
     }
 
     /// Counts of indexed chunks, references, packs and the gc queue.

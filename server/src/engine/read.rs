@@ -2,6 +2,14 @@
 //! index lookup → store read of exactly its sealed bytes → open (decrypt,
 //! decompress) on the blocking pool → slice to the range. Two chunks are in
 //! flight so opening chunk n+1 overlaps sending chunk n.
+//!
+//! Every chunk's bytes, sealed and plain, are leased from the engine's
+//! [`MemoryBudget`](crate::engine::read_budget::MemoryBudget) before its
+//! store read; the sealed share goes back once the chunk is opened and the
+//! plain share when the last slice of it has been written out. Leases are
+//! taken one after another in stream order, so a GET waiting for budget
+//! holds only chunks it has already produced (which drain to the client or
+//! go with its connection), never one it still waits to open.
 
 use std::sync::Arc;
 
@@ -13,6 +21,7 @@ use crate::backend::{ObjectId, ObjectKind};
 use crate::engine::Inner;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::meta::chunks;
+use crate::engine::read_budget::Lease;
 use crate::engine::types::{BodyStream, ByteRange};
 
 /// Chunks opened ahead of the one being sent.
@@ -27,8 +36,45 @@ fn index_entry(inner: &Inner, c: &ChunkRef) -> EngineResult<IndexEntry> {
     })
 }
 
-async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> EngineResult<Bytes> {
-    let entry = index_entry(&inner, &c)?;
+/// Bytes a chunk occupies while it is read and opened: its sealed bytes and its plaintext.
+fn footprint(entry: &IndexEntry) -> u64 {
+    u64::from(entry.sealed_len) + u64::from(entry.plain_len)
+}
+
+/// One piece of the plan, its index entry found and its bytes leased.
+struct Leased {
+    chunk: ChunkRef,
+    entry: IndexEntry,
+    from: usize,
+    to: usize,
+    lease: Lease,
+}
+
+async fn lease_chunk(
+    inner: &Inner,
+    chunk: ChunkRef,
+    from: usize,
+    to: usize,
+) -> EngineResult<Leased> {
+    let entry = index_entry(inner, &chunk)?;
+    let lease = inner.read_budget.acquire(footprint(&entry)).await;
+    Ok(Leased {
+        chunk,
+        entry,
+        from,
+        to,
+        lease,
+    })
+}
+
+async fn read_chunk(inner: Arc<Inner>, piece: Leased) -> EngineResult<Bytes> {
+    let Leased {
+        chunk: c,
+        entry,
+        from,
+        to,
+        mut lease,
+    } = piece;
     let range = entry.offset..entry.offset + u64::from(entry.sealed_len);
     let sealed = inner
         .store
@@ -45,13 +91,15 @@ async fn read_chunk(inner: Arc<Inner>, c: ChunkRef, from: usize, to: usize) -> E
     })
     .await
     .map_err(|e| EngineError::Internal(format!("open task failed: {e}")))??;
+    // The sealed buffer is gone; the plaintext is what stays until it is sent.
+    lease.shrink_to(plain.len() as u64);
     if plain.len() != c.len as usize || to > plain.len() {
         return Err(EngineError::Internal(format!(
             "chunk {} has the wrong length",
             hex::encode(c.id.0)
         )));
     }
-    Ok(plain.slice(from..to))
+    Ok(lease.attach(plain).slice(from..to))
 }
 
 /// The pieces of `chunks` (sorted by offset) covering `range` (whole object when `None`).
@@ -84,11 +132,18 @@ pub(crate) fn plan(
 }
 
 pub(crate) fn stream(inner: Arc<Inner>, pieces: Vec<(ChunkRef, usize, usize)>) -> BodyStream {
+    let leasing = inner.clone();
     let s = futures::stream::iter(pieces)
-        .map(move |(c, from, to)| {
+        // `then` runs one acquire at a time, in order: see the module doc.
+        .then(move |(c, from, to)| {
+            let inner = leasing.clone();
+            async move { lease_chunk(&inner, c, from, to).await }
+        })
+        .map(move |leased| {
             let inner = inner.clone();
             async move {
-                read_chunk(inner, c, from, to)
+                let leased = leased.map_err(std::io::Error::other)?;
+                read_chunk(inner, leased)
                     .await
                     .map_err(std::io::Error::other)
             }
