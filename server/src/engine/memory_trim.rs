@@ -3,10 +3,14 @@
 //! `crate::malloc_arenas`).
 //!
 //! It wakes when 16 MiB went back to the GET data budget since its last
-//! trim, or 1 MiB and the budget is idle (a burst ended), and trims on the
-//! blocking pool, at most once a second of real time (not engine time: a
-//! test's clock speed-up must not turn it into a trim per chunk), so that
-//! steady traffic pays for one trim a second.
+//! trim, or 1 MiB and the budget is idle (a burst ended). It then trims once
+//! the budget has been idle for a second, or, under traffic that never
+//! pauses, at most every ten seconds. A trim hands the freed pages back, and
+//! the next allocations fault them in again: trimming once a second while
+//! GETs stream measured ~3,800 extra page faults per 256 MiB served, for
+//! memory about to be reused anyway. Both periods are real time, not engine
+//! time: a test's clock speed-up must not turn them into a trim per chunk.
+//! Trims run on the blocking pool.
 
 use std::time::Duration;
 
@@ -15,8 +19,10 @@ use tokio::time::Instant;
 use crate::engine::read_budget::Releases;
 use crate::workers::{Ready, Schedule, Spec, Step, Worker, WorkerError};
 
-/// The shortest real time between two trims.
-const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// How long the budget must stay idle before a trim.
+const QUIET: Duration = Duration::from_secs(1);
+/// The shortest real time between two trims while GETs never pause.
+const BUSY_INTERVAL: Duration = Duration::from_secs(10);
 
 const SCHEDULE: Schedule = Schedule {
     idle_interval: Duration::ZERO,
@@ -51,10 +57,13 @@ impl Worker for MemoryTrim {
             return Ready::Finished;
         }
         // Cancelled here, the wake-up is lost: the next release brings another.
-        if let Some(last) = self.last {
-            tokio::time::sleep_until(last + MIN_INTERVAL).await;
+        loop {
+            tokio::time::sleep(QUIET).await;
+            let busy_for_long = self.last.is_none_or(|last| last.elapsed() >= BUSY_INTERVAL);
+            if self.releases.in_use() == 0 || busy_for_long {
+                return Ready::Work;
+            }
         }
-        Ready::Work
     }
 
     async fn step(&mut self) -> Result<Step, WorkerError> {

@@ -143,6 +143,11 @@ impl Drop for MemoryBudget {
 pub(crate) struct Releases(Arc<Shared>);
 
 impl Releases {
+    /// Bytes currently leased.
+    pub fn in_use(&self) -> u64 {
+        self.0.in_use()
+    }
+
     /// Waits until [`TRIM_AFTER_RELEASED`] bytes were given back since it
     /// last returned `true`, or [`TRIM_WHEN_IDLE_AFTER`] and nothing is
     /// leased any more, and resets the count; `false` once the budget is
