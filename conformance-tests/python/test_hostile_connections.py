@@ -91,17 +91,16 @@ def slow_limits(tmp_path_factory):
     s.kill()
 
 
-def test_regression_trickled_body_is_cut_with_request_timeout(slow_limits):
-    s3 = slow_limits.client()
-    s3.create_bucket(Bucket="trickle")
-    sock = _open_put(slow_limits, "trickle", "k", declared=1 << 20, first=b"abc")
+def _trickle_until_cut(sock, byte):
+    """Sends one byte every 0.25 s (4 B/s, far under the minimum) until the
+    server stops reading, then asserts it answered 400 RequestTimeout
+    within the bound."""
     started = time.monotonic()
     try:
         for _ in range(20):
-            # 1 byte every 0.25 s: 4 B/s, far under the minimum.
             time.sleep(0.25)
             try:
-                sock.sendall(b"z")
+                sock.sendall(byte)
             except OSError:
                 break
         resp = _read_response(sock, timeout=10)
@@ -110,6 +109,12 @@ def test_regression_trickled_body_is_cut_with_request_timeout(slow_limits):
     assert resp.startswith(b"HTTP/1.1 400"), resp[:300]
     assert rawhttp.error_code(resp) == "RequestTimeout", resp
     assert time.monotonic() - started < 15
+
+
+def test_regression_trickled_body_is_cut_with_request_timeout(slow_limits):
+    s3 = slow_limits.client()
+    s3.create_bucket(Bucket="trickle")
+    _trickle_until_cut(_open_put(slow_limits, "trickle", "k", declared=1 << 20, first=b"abc"), b"z")
     keys = s3.list_objects_v2(Bucket="trickle").get("Contents", [])
     assert keys == [], "nothing of a cut upload is stored"
 
@@ -131,21 +136,8 @@ def test_regression_trickled_xml_body_is_cut_with_request_timeout_not_500(slow_l
     head = f"POST {path}?delete= HTTP/1.1\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
     sock = socket.create_connection(("127.0.0.1", slow_limits.port), timeout=30)
-    started = time.monotonic()
-    try:
-        sock.sendall(head.encode() + xml)
-        for _ in range(20):
-            time.sleep(0.25)
-            try:
-                sock.sendall(b" ")
-            except OSError:
-                break
-        resp = _read_response(sock, timeout=10)
-    finally:
-        sock.close()
-    assert resp.startswith(b"HTTP/1.1 400"), resp[:300]
-    assert rawhttp.error_code(resp) == "RequestTimeout", resp
-    assert time.monotonic() - started < 15
+    sock.sendall(head.encode() + xml)
+    _trickle_until_cut(sock, b" ")
     assert s3.get_object(Bucket="trickle-xml", Key="keep")["Body"].read() == b"x"
 
 

@@ -35,21 +35,38 @@ fn tag_set(pairs: Vec<(String, String)>) -> Vec<Tag> {
         .collect()
 }
 
+/// Replaces a version's tag set (empty: removes every tag); the id S3 reports.
+async fn set_tags(
+    s3: &CofferS3,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    tags: Vec<(String, String)>,
+) -> S3Result<Option<String>> {
+    let v = version(version_id);
+    let id = s3
+        .engine
+        .put_object_tags(bucket, key, v.as_ref(), tags)
+        .await
+        .s3()?;
+    Ok(version_out(id.as_ref()))
+}
+
 pub async fn put_object_tagging(
     s3: &CofferS3,
     req: S3Request<PutObjectTaggingInput>,
 ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
     let input = req.input;
     let tags = tag_pairs(input.tagging)?;
-    let v = version(input.version_id.as_deref());
-    let id = s3
-        .engine
-        .put_object_tags(&input.bucket, &input.key, v.as_ref(), tags)
-        .await
-        .s3()?;
-    Ok(S3Response::new(PutObjectTaggingOutput {
-        version_id: version_out(id.as_ref()),
-    }))
+    let version_id = set_tags(
+        s3,
+        &input.bucket,
+        &input.key,
+        input.version_id.as_deref(),
+        tags,
+    )
+    .await?;
+    Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
 }
 
 pub async fn get_object_tagging(
@@ -73,15 +90,15 @@ pub async fn delete_object_tagging(
     req: S3Request<DeleteObjectTaggingInput>,
 ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
     let input = req.input;
-    let v = version(input.version_id.as_deref());
-    let id = s3
-        .engine
-        .put_object_tags(&input.bucket, &input.key, v.as_ref(), Vec::new())
-        .await
-        .s3()?;
-    Ok(S3Response::new(DeleteObjectTaggingOutput {
-        version_id: version_out(id.as_ref()),
-    }))
+    let version_id = set_tags(
+        s3,
+        &input.bucket,
+        &input.key,
+        input.version_id.as_deref(),
+        Vec::new(),
+    )
+    .await?;
+    Ok(S3Response::new(DeleteObjectTaggingOutput { version_id }))
 }
 
 pub async fn put_bucket_tagging(

@@ -91,47 +91,29 @@ pub fn refuse_bucket_object_lock(enabled: Option<bool>) -> S3Result<()> {
     Ok(())
 }
 
-impl<'a> From<&'a PutObjectInput> for Requested<'a> {
-    fn from(i: &'a PutObjectInput) -> Self {
-        Requested {
-            object_lock: i.object_lock_mode.is_some()
-                || i.object_lock_retain_until_date.is_some()
-                || i.object_lock_legal_hold_status.is_some(),
-            server_side_encryption: i.server_side_encryption.as_ref(),
-            kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
-            sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            write_offset: i.write_offset_bytes.is_some(),
+/// The fields PutObject, CreateMultipartUpload and CopyObject inputs share
+/// (distinct types with the same names).
+macro_rules! requested_from {
+    ($input:ty, |$i:ident| write_offset: $write_offset:expr) => {
+        impl<'a> From<&'a $input> for Requested<'a> {
+            fn from($i: &'a $input) -> Self {
+                Requested {
+                    object_lock: $i.object_lock_mode.is_some()
+                        || $i.object_lock_retain_until_date.is_some()
+                        || $i.object_lock_legal_hold_status.is_some(),
+                    server_side_encryption: $i.server_side_encryption.as_ref(),
+                    kms_key: $i.ssekms_key_id.is_some() || $i.ssekms_encryption_context.is_some(),
+                    sse_customer_algorithm: $i.sse_customer_algorithm.as_deref(),
+                    write_offset: $write_offset,
+                }
+            }
         }
-    }
+    };
 }
 
-impl<'a> From<&'a CreateMultipartUploadInput> for Requested<'a> {
-    fn from(i: &'a CreateMultipartUploadInput) -> Self {
-        Requested {
-            object_lock: i.object_lock_mode.is_some()
-                || i.object_lock_retain_until_date.is_some()
-                || i.object_lock_legal_hold_status.is_some(),
-            server_side_encryption: i.server_side_encryption.as_ref(),
-            kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
-            sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            write_offset: false,
-        }
-    }
-}
-
-impl<'a> From<&'a CopyObjectInput> for Requested<'a> {
-    fn from(i: &'a CopyObjectInput) -> Self {
-        Requested {
-            object_lock: i.object_lock_mode.is_some()
-                || i.object_lock_retain_until_date.is_some()
-                || i.object_lock_legal_hold_status.is_some(),
-            server_side_encryption: i.server_side_encryption.as_ref(),
-            kms_key: i.ssekms_key_id.is_some() || i.ssekms_encryption_context.is_some(),
-            sse_customer_algorithm: i.sse_customer_algorithm.as_deref(),
-            write_offset: false,
-        }
-    }
-}
+requested_from!(PutObjectInput, |i| write_offset: i.write_offset_bytes.is_some());
+requested_from!(CreateMultipartUploadInput, |i| write_offset: false);
+requested_from!(CopyObjectInput, |i| write_offset: false);
 
 #[cfg(test)]
 mod tests {
