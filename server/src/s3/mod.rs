@@ -6,6 +6,7 @@ pub mod access;
 mod auth;
 mod blocking;
 mod body;
+mod bucket_defaults;
 mod buckets;
 mod checksum;
 mod conditional;
