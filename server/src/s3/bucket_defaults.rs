@@ -18,109 +18,99 @@ fn existing(s3: &CofferS3, bucket: &str) -> S3Result<()> {
     s3.engine.bucket(bucket).s3().map(|_| ())
 }
 
+/// One getter of a setting that cannot be set: the bucket must exist, then
+/// the setting is answered as absent with `$error`.
+macro_rules! never_set {
+    ($name:ident, $input:ty, $output:ty, $error:expr) => {
+        pub async fn $name(s3: &CofferS3, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+            existing(s3, &req.input.bucket)?;
+            Err($error)
+        }
+    };
+}
+
 fn absent(code: S3ErrorCode, message: &'static str) -> S3Error {
     S3Error::with_message(code, message)
 }
 
-pub async fn get_bucket_policy(
-    s3: &CofferS3,
-    req: S3Request<GetBucketPolicyInput>,
-) -> S3Result<S3Response<GetBucketPolicyOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
-        S3ErrorCode::NoSuchBucketPolicy,
-        "The bucket policy does not exist",
-    ))
-}
+const NO_POLICY: &str = "The bucket policy does not exist";
 
-pub async fn get_bucket_policy_status(
-    s3: &CofferS3,
-    req: S3Request<GetBucketPolicyStatusInput>,
-) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
-        S3ErrorCode::NoSuchBucketPolicy,
-        "The bucket policy does not exist",
-    ))
-}
-
-pub async fn get_bucket_lifecycle_configuration(
-    s3: &CofferS3,
-    req: S3Request<GetBucketLifecycleConfigurationInput>,
-) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+never_set!(
+    get_bucket_policy,
+    GetBucketPolicyInput,
+    GetBucketPolicyOutput,
+    absent(S3ErrorCode::NoSuchBucketPolicy, NO_POLICY)
+);
+never_set!(
+    get_bucket_policy_status,
+    GetBucketPolicyStatusInput,
+    GetBucketPolicyStatusOutput,
+    absent(S3ErrorCode::NoSuchBucketPolicy, NO_POLICY)
+);
+never_set!(
+    get_bucket_lifecycle_configuration,
+    GetBucketLifecycleConfigurationInput,
+    GetBucketLifecycleConfigurationOutput,
+    absent(
         S3ErrorCode::NoSuchLifecycleConfiguration,
-        "The lifecycle configuration does not exist",
-    ))
-}
-
-pub async fn get_object_lock_configuration(
-    s3: &CofferS3,
-    req: S3Request<GetObjectLockConfigurationInput>,
-) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+        "The lifecycle configuration does not exist"
+    )
+);
+never_set!(
+    get_object_lock_configuration,
+    GetObjectLockConfigurationInput,
+    GetObjectLockConfigurationOutput,
+    absent(
         S3ErrorCode::ObjectLockConfigurationNotFoundError,
-        "Object Lock configuration does not exist for this bucket",
-    ))
-}
-
-pub async fn get_bucket_cors(
-    s3: &CofferS3,
-    req: S3Request<GetBucketCorsInput>,
-) -> S3Result<S3Response<GetBucketCorsOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+        "Object Lock configuration does not exist for this bucket"
+    )
+);
+never_set!(
+    get_bucket_cors,
+    GetBucketCorsInput,
+    GetBucketCorsOutput,
+    absent(
         S3ErrorCode::NoSuchCORSConfiguration,
-        "The CORS configuration does not exist",
-    ))
-}
-
-pub async fn get_bucket_website(
-    s3: &CofferS3,
-    req: S3Request<GetBucketWebsiteInput>,
-) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+        "The CORS configuration does not exist"
+    )
+);
+never_set!(
+    get_bucket_website,
+    GetBucketWebsiteInput,
+    GetBucketWebsiteOutput,
+    absent(
         S3ErrorCode::NoSuchWebsiteConfiguration,
-        "The specified bucket does not have a website configuration",
-    ))
-}
-
-pub async fn get_bucket_replication(
-    s3: &CofferS3,
-    req: S3Request<GetBucketReplicationInput>,
-) -> S3Result<S3Response<GetBucketReplicationOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+        "The specified bucket does not have a website configuration"
+    )
+);
+never_set!(
+    get_bucket_replication,
+    GetBucketReplicationInput,
+    GetBucketReplicationOutput,
+    absent(
         S3ErrorCode::ReplicationConfigurationNotFoundError,
-        "The replication configuration was not found",
-    ))
-}
-
-pub async fn get_bucket_ownership_controls(
-    s3: &CofferS3,
-    req: S3Request<GetBucketOwnershipControlsInput>,
-) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(absent(
+        "The replication configuration was not found"
+    )
+);
+never_set!(
+    get_bucket_ownership_controls,
+    GetBucketOwnershipControlsInput,
+    GetBucketOwnershipControlsOutput,
+    absent(
         S3ErrorCode::OwnershipControlsNotFoundError,
-        "The bucket ownership controls were not found",
-    ))
-}
-
-pub async fn get_public_access_block(
-    s3: &CofferS3,
-    req: S3Request<GetPublicAccessBlockInput>,
-) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
-    existing(s3, &req.input.bucket)?;
-    Err(custom(
+        "The bucket ownership controls were not found"
+    )
+);
+never_set!(
+    get_public_access_block,
+    GetPublicAccessBlockInput,
+    GetPublicAccessBlockOutput,
+    custom(
         "NoSuchPublicAccessBlockConfiguration",
         StatusCode::NOT_FOUND,
         "The public access block configuration was not found",
-    ))
-}
+    )
+);
 
 /// What every bucket has: SSE-S3 (AES256), no bucket key.
 fn aes256_configuration() -> ServerSideEncryptionConfiguration {
