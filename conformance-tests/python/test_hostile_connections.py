@@ -26,6 +26,16 @@ def _health(server):
         return json.loads(r.read())
 
 
+def _health_once(server, pred, timeout=10):
+    """Polls the health report until `pred` holds or `timeout` passes; the last report."""
+    deadline = time.monotonic() + timeout
+    health = _health(server)
+    while not pred(health) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        health = _health(server)
+    return health
+
+
 def _threads(server):
     with open(f"/proc/{server.proc.pid}/status") as f:
         for line in f:
@@ -239,10 +249,7 @@ def test_regression_connection_flood_past_the_cap_gets_slow_down(tmp_path_factor
         assert soft == hard, line
         for _ in range(cap):
             socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=30))
-        deadline = time.monotonic() + 10
-        while _health(server).get("s3_connections", 0) < cap and time.monotonic() < deadline:
-            time.sleep(0.05)
-        health = _health(server)
+        health = _health_once(server, lambda h: h.get("s3_connections", 0) >= cap)
         assert health["status"] == "saturated", health
         status, _, body = rawhttp.request(server, "GET", "/")
         assert status == 503, body
@@ -251,9 +258,7 @@ def test_regression_connection_flood_past_the_cap_gets_slow_down(tmp_path_factor
         for sock in socks:
             sock.close()
         socks = []
-        deadline = time.monotonic() + 10
-        while _health(server)["status"] != "ok" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _health_once(server, lambda h: h["status"] == "ok")
         status, _, body = rawhttp.request(server, "GET", "/")
         assert status == 200, body
     finally:
@@ -328,19 +333,13 @@ def test_every_request_slot_taken_shows_as_saturated(tmp_path_factory):
         server.client().create_bucket(Bucket="slots")
         for i in range(total):
             socks.append(_open_put(server, "slots", f"stalled/{i}", declared=1 << 20))
-        deadline = time.monotonic() + 10
-        while _health(server).get("s3_requests", 0) < total and time.monotonic() < deadline:
-            time.sleep(0.05)
-        health = _health(server)
+        health = _health_once(server, lambda h: h.get("s3_requests", 0) >= total)
         assert health["status"] == "saturated", health
         assert health["s3_requests"] == total and health["s3_max_requests"] == total, health
         for sock in socks:
             sock.close()
         socks = []
-        deadline = time.monotonic() + 10
-        while _health(server)["status"] != "ok" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _health(server)["s3_requests"] == 0
+        assert _health_once(server, lambda h: h["status"] == "ok")["s3_requests"] == 0
         server.client().put_object(Bucket="slots", Key="after", Body=b"ok")
     finally:
         for sock in socks:

@@ -59,26 +59,16 @@ pub fn source(
 }
 
 /// `x-amz-metadata-directive`: `true` for REPLACE, `false` for COPY (the default).
-fn replaces_metadata(directive: Option<&MetadataDirective>) -> S3Result<bool> {
-    match directive.map(MetadataDirective::as_str) {
+/// Whether a COPY/REPLACE directive (metadata or tagging: both default to
+/// COPY) says REPLACE; `what` names it in the error.
+fn replaces(directive: Option<&str>, what: &'static str) -> S3Result<bool> {
+    match directive {
         None => Ok(false),
-        Some(d) if d.eq_ignore_ascii_case(MetadataDirective::COPY) => Ok(false),
-        Some(d) if d.eq_ignore_ascii_case(MetadataDirective::REPLACE) => Ok(true),
+        Some(d) if d.eq_ignore_ascii_case("COPY") => Ok(false),
+        Some(d) if d.eq_ignore_ascii_case("REPLACE") => Ok(true),
         Some(_) => Err(S3Error::with_message(
             S3ErrorCode::InvalidArgument,
-            "Unknown metadata directive.",
-        )),
-    }
-}
-
-fn replaces_tags(directive: Option<&TaggingDirective>) -> S3Result<bool> {
-    match directive.map(TaggingDirective::as_str) {
-        None => Ok(false),
-        Some(d) if d.eq_ignore_ascii_case(TaggingDirective::COPY) => Ok(false),
-        Some(d) if d.eq_ignore_ascii_case(TaggingDirective::REPLACE) => Ok(true),
-        Some(_) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            "Unknown tagging directive.",
+            format!("Unknown {what} directive."),
         )),
     }
 }
@@ -90,7 +80,13 @@ pub async fn copy_object(
     let input = req.input;
     refuse_unenforced(&Requested::from(&input))?;
     refuse_sse_c(input.copy_source_sse_customer_algorithm.as_deref())?;
-    let replace = replaces_metadata(input.metadata_directive.as_ref())?;
+    let replace = replaces(
+        input
+            .metadata_directive
+            .as_ref()
+            .map(MetadataDirective::as_str),
+        "metadata",
+    )?;
     let src = source(
         s3,
         &input.copy_source,
@@ -113,7 +109,13 @@ pub async fn copy_object(
 
     // The two directives are independent: REPLACE metadata alone keeps the
     // source's tags, REPLACE tagging alone keeps its metadata.
-    let replace_tags = replaces_tags(input.tagging_directive.as_ref())?;
+    let replace_tags = replaces(
+        input
+            .tagging_directive
+            .as_ref()
+            .map(TaggingDirective::as_str),
+        "tagging",
+    )?;
     let meta = match (replace, replace_tags) {
         (false, false) => None,
         (true, _) => {
@@ -167,12 +169,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metadata_directive() {
-        assert!(!replaces_metadata(None).unwrap());
-        assert!(!replaces_metadata(Some(&MetadataDirective::from_static("COPY"))).unwrap());
-        assert!(replaces_metadata(Some(&MetadataDirective::from_static("REPLACE"))).unwrap());
-        let e = replaces_metadata(Some(&MetadataDirective::from_static("MOVE"))).unwrap_err();
+    fn copy_and_replace_directives() {
+        assert!(!replaces(None, "metadata").unwrap());
+        assert!(!replaces(Some("COPY"), "metadata").unwrap());
+        assert!(!replaces(Some("copy"), "tagging").unwrap());
+        assert!(replaces(Some("REPLACE"), "tagging").unwrap());
+        let e = replaces(Some("MOVE"), "metadata").unwrap_err();
         assert_eq!(e.code(), &S3ErrorCode::InvalidArgument);
+        assert_eq!(e.message(), Some("Unknown metadata directive."));
     }
 
     #[test]
