@@ -46,6 +46,11 @@ pub enum EngineError {
     /// A tag set over AWS's limits (S3: `InvalidTag`).
     #[error("{0}")]
     InvalidTag(crate::engine::tags::TagError),
+    /// A lifecycle configuration AWS would refuse (S3: the code of each).
+    #[error("{0}")]
+    InvalidLifecycle(crate::engine::lifecycle::LifecycleError),
+    #[error("the bucket has no lifecycle configuration")]
+    NoSuchLifecycleConfiguration,
     #[error("the requested range is not satisfiable")]
     InvalidRange,
     #[error("client body error: {0}")]

@@ -12,9 +12,11 @@ mod bucket_name;
 pub mod clock;
 mod digests;
 pub mod error;
+mod generation_cache;
 mod ingest;
 mod init;
 mod key_cache;
+pub mod lifecycle;
 mod memory_trim;
 pub(crate) mod meta;
 mod multipart;
@@ -124,6 +126,8 @@ pub(crate) struct Inner {
     pub tuning: EngineTuning,
     /// Access keys as signed requests use them ([`key_cache`]).
     pub key_cache: Arc<key_cache::KeyCache>,
+    /// Buckets' lifecycle configurations, read on every object request.
+    pub lifecycle_cache: Arc<lifecycle::LifecycleCache>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -138,7 +142,7 @@ impl std::fmt::Debug for Inner {
 }
 
 /// Runs a metadata operation (which may wait for an fsync) off the async reactor.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> EngineResult<T> + Send + 'static,
 ) -> EngineResult<T> {
     crate::blocking_pool::spawn(f)
@@ -204,12 +208,17 @@ impl Engine {
             seal_slots: Arc::new(Semaphore::new(threads)),
             seal_depth: threads + 1,
             tuning,
-            key_cache: Arc::default(),
+            key_cache: key_cache::new_cache(),
+            lifecycle_cache: lifecycle::new_cache(),
         });
-        inner.meta.add_hook(Arc::new(key_cache::KeyCacheInvalidator(
-            inner.key_cache.clone(),
+        inner
+            .meta
+            .add_hook(Arc::new(key_cache::invalidator(inner.key_cache.clone())));
+        inner.meta.add_hook(Arc::new(lifecycle::invalidator(
+            inner.lifecycle_cache.clone(),
         )));
         let memory_trim = memory_trim::spec(inner.read_budget.releases());
+        let lifecycle_worker = lifecycle::worker::spec(Arc::downgrade(&inner));
         let engine = Engine { inner };
         let e2 = engine.clone();
         let (ak, sk) = (opts.root_access_key.clone(), opts.root_secret_key.clone());
@@ -235,7 +244,7 @@ impl Engine {
         Ok(OpenedEngine {
             engine,
             init: report,
-            workers: vec![shared_pack_writer, memory_trim],
+            workers: vec![shared_pack_writer, memory_trim, lifecycle_worker],
         })
     }
 

@@ -6,7 +6,6 @@ use super::Engine;
 use super::error::{EngineError, EngineResult};
 use super::meta::buckets;
 use super::meta::codec::{Reader, Writer};
-use super::meta::seal::Place;
 use super::meta::versions;
 use super::objects::{bucket_versioning_rw, check_key, soft_if_missing};
 use super::tags::{self, TagSet};
@@ -14,16 +13,7 @@ use super::types::{VersionId, VersioningState};
 
 /// The bucket setting holding the bucket's tag set.
 const BUCKET_TAGS: &str = "tags";
-/// The `bucket_settings` table, as sealed values name it.
-const SETTINGS_TABLE: &str = "bucket_settings";
 const WHAT: &str = "bucket tags";
-
-fn bucket_tags_place(bucket: &str) -> Vec<u8> {
-    let mut k = bucket.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(BUCKET_TAGS.as_bytes());
-    k
-}
 
 impl Engine {
     /// Replaces the tag set of a version (latest when `version` is `None`);
@@ -71,19 +61,9 @@ impl Engine {
     pub fn bucket_tags(&self, bucket: &str) -> EngineResult<Option<TagSet>> {
         let txn = self.inner.meta.read()?;
         buckets::get(&txn, bucket)?;
-        let Some(sealed) = buckets::setting(&txn, bucket, BUCKET_TAGS)? else {
+        let Some(plain) = buckets::sealed_setting(&txn, bucket, BUCKET_TAGS, WHAT)? else {
             return Ok(None);
         };
-        let place_key = bucket_tags_place(bucket);
-        let plain = txn.sealer().open(
-            WHAT,
-            Place {
-                table: SETTINGS_TABLE,
-                key: &place_key,
-                header: &[],
-            },
-            &sealed,
-        )?;
         let mut r = Reader::new(&plain, WHAT);
         r.version(1)?;
         Ok(Some(r.pairs()?))
@@ -94,20 +74,9 @@ impl Engine {
         if let Some(t) = &tags {
             tags::check(t, true).map_err(EngineError::InvalidTag)?;
         }
-        let place_key = bucket_tags_place(bucket);
+        let plain = tags.map(|t| Writer::with_version(1).pairs(&t).finish());
         self.inner.meta.write("put bucket tags", |txn| {
-            let sealed = match &tags {
-                Some(t) => Some(txn.sealer().seal(
-                    Place {
-                        table: SETTINGS_TABLE,
-                        key: &place_key,
-                        header: &[],
-                    },
-                    &Writer::with_version(1).pairs(t).finish(),
-                )?),
-                None => None,
-            };
-            buckets::put_setting(txn, bucket, BUCKET_TAGS, sealed.as_deref())
+            buckets::put_sealed_setting(txn, bucket, BUCKET_TAGS, plain.as_deref())
         })
     }
 }

@@ -48,15 +48,6 @@ never_set!(
     absent(S3ErrorCode::NoSuchBucketPolicy, NO_POLICY)
 );
 never_set!(
-    get_bucket_lifecycle_configuration,
-    GetBucketLifecycleConfigurationInput,
-    GetBucketLifecycleConfigurationOutput,
-    absent(
-        S3ErrorCode::NoSuchLifecycleConfiguration,
-        "The lifecycle configuration does not exist"
-    )
-);
-never_set!(
     get_object_lock_configuration,
     GetObjectLockConfigurationInput,
     GetObjectLockConfigurationOutput,

@@ -157,6 +157,7 @@ pub async fn copy_object(
         checksum_sha256: sums.checksum_sha256,
     };
     Ok(S3Response::new(CopyObjectOutput {
+        expiration: super::lifecycle::expiration_header(s3.engine.expiry_of(&new)),
         copy_object_result: Some(result),
         version_id: version_out(new.version_id.as_ref()),
         copy_source_version_id: version_out(src.version_id.as_ref()),

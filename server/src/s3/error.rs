@@ -79,6 +79,11 @@ pub fn to_s3(err: EngineError) -> S3Error {
         EngineError::KeyTooLong => msg(C::KeyTooLongError, "Your key is too long"),
         EngineError::InvalidArgument(detail) => S3Error::with_message(C::InvalidArgument, detail),
         EngineError::InvalidTag(e) => S3Error::with_message(C::InvalidTag, e.to_string()),
+        EngineError::InvalidLifecycle(e) => super::lifecycle::lifecycle_error(e),
+        EngineError::NoSuchLifecycleConfiguration => msg(
+            C::NoSuchLifecycleConfiguration,
+            "The lifecycle configuration does not exist",
+        ),
         EngineError::InvalidRange => msg(C::InvalidRange, "The requested range is not satisfiable"),
         EngineError::MalformedXml(detail) => S3Error::with_message(
             C::MalformedXML,

@@ -14,6 +14,7 @@ mod convert;
 mod copy;
 pub(crate) mod error;
 mod host;
+mod lifecycle;
 mod listing;
 mod multipart;
 mod objects;

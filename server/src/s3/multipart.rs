@@ -253,7 +253,9 @@ pub async fn complete_multipart_upload(
         .then_some(info.parts_count)
         .flatten();
     let sums = checksum::to_dto(&info.checksums, composite);
+    let expiration = super::lifecycle::expiration_header(s3.engine.expiry_of(&info));
     Ok(S3Response::new(CompleteMultipartUploadOutput {
+        expiration,
         location: Some(format!("/{}/{}", info.bucket, info.key)),
         bucket: Some(info.bucket),
         key: Some(info.key),

@@ -11,6 +11,7 @@ use super::checksum::{self, Declared};
 use super::conditional::{Conditions, write_precondition};
 use super::convert::{MetaOutput, etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
+use super::lifecycle::expiration_header;
 use super::range;
 use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions, VersionId};
@@ -74,6 +75,7 @@ pub async fn put_object(
 
     let sums = checksum::to_dto(&info.checksums, None);
     let output = PutObjectOutput {
+        expiration: expiration_header(s3.engine.expiry_of(&info)),
         e_tag: Some(etag(&info.etag)),
         version_id: version_out(info.version_id.as_ref()),
         checksum_type: (!info.checksums.is_empty())
@@ -170,6 +172,7 @@ pub async fn get_object(
     let meta = MetaOutput::from_info(&info);
     // response-* overrides are applied by s3s on top of these fields.
     let output = GetObjectOutput {
+        expiration: expiration_header(s3.engine.expiry_of(&info)),
         body: Some(response_body(stream, len)),
         content_length: i64::try_from(len).ok(),
         content_range: sel.range.map(|r| range::content_range(r, info.size)),
@@ -223,6 +226,7 @@ pub async fn head_object(
     let meta = MetaOutput::from_info(&info);
     // s3s applies response-* overrides to GET only; HEAD honours them too.
     let output = HeadObjectOutput {
+        expiration: expiration_header(s3.engine.expiry_of(&info)),
         content_length: i64::try_from(len).ok(),
         content_range: sel.range.map(|r| range::content_range(r, info.size)),
         accept_ranges: Some("bytes".to_owned()),

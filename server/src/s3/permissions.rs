@@ -68,15 +68,17 @@ pub const RULES: &[Rule] = &[
     rule("GetBucketEncryption", Read, BucketAnyPrefix, false),
     rule("PutBucketEncryption", Owner, Bucket, true),
     rule("DeleteBucketEncryption", Owner, Bucket, true),
-    // Settings that cannot be set yet: read as never set (`bucket_defaults.rs`).
-    rule("GetBucketPolicy", Read, BucketAnyPrefix, false),
-    rule("GetBucketPolicyStatus", Read, BucketAnyPrefix, false),
     rule(
         "GetBucketLifecycleConfiguration",
         Read,
         BucketAnyPrefix,
         false,
     ),
+    rule("PutBucketLifecycleConfiguration", Owner, Bucket, true),
+    rule("DeleteBucketLifecycle", Owner, Bucket, true),
+    // Settings that cannot be set yet: read as never set (`bucket_defaults.rs`).
+    rule("GetBucketPolicy", Read, BucketAnyPrefix, false),
+    rule("GetBucketPolicyStatus", Read, BucketAnyPrefix, false),
     rule("GetObjectLockConfiguration", Read, BucketAnyPrefix, false),
     rule("GetBucketCors", Read, BucketAnyPrefix, false),
     rule("GetBucketWebsite", Read, BucketAnyPrefix, false),

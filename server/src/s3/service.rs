@@ -6,7 +6,8 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
 use super::{
-    CofferS3, bucket_defaults, buckets, copy, listing, multipart, objects, tagging, versioning,
+    CofferS3, bucket_defaults, buckets, copy, lifecycle, listing, multipart, objects, tagging,
+    versioning,
 };
 
 #[async_trait::async_trait]
@@ -232,7 +233,21 @@ impl S3 for CofferS3 {
         &self,
         req: S3Request<GetBucketLifecycleConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
-        bucket_defaults::get_bucket_lifecycle_configuration(self, req).await
+        lifecycle::get_bucket_lifecycle_configuration(self, req).await
+    }
+
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        lifecycle::put_bucket_lifecycle_configuration(self, req).await
+    }
+
+    async fn delete_bucket_lifecycle(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        lifecycle::delete_bucket_lifecycle(self, req).await
     }
 
     async fn get_object_lock_configuration(

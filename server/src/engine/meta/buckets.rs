@@ -7,6 +7,7 @@ use redb::{ReadableTable, TableDefinition};
 
 use super::codec::{Reader, Writer, time_from_micros};
 use super::hook::Change;
+use super::seal::Place;
 use super::txn::{ReadTxn, Txn};
 use super::{Bin, MetaContext, Named, keys};
 use crate::engine::error::{EngineError, EngineResult};
@@ -194,6 +195,14 @@ pub(crate) fn setting(txn: &ReadTxn, bucket: &str, setting: &str) -> EngineResul
     let t = txn
         .open_table(BUCKET_SETTINGS)
         .ctx("open bucket_settings")?;
+    setting_in(&t, bucket, setting)
+}
+
+fn setting_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    bucket: &str,
+    setting: &str,
+) -> EngineResult<Option<Vec<u8>>> {
     match t
         .get(setting_key(bucket, setting).as_slice())
         .ctx("read bucket setting")?
@@ -236,4 +245,76 @@ pub(crate) fn put_setting(
         setting: setting.to_owned(),
     });
     Ok(())
+}
+
+/// The `bucket_settings` table, as sealed values name it.
+const SETTINGS_TABLE: &str = "bucket_settings";
+
+/// A setting a client sent (tags, lifecycle rules…), opened: its value is
+/// sealed to the table and its index key, so it cannot be read elsewhere or
+/// moved to another bucket or setting. `what` names it in errors.
+pub(crate) fn sealed_setting(
+    txn: &ReadTxn,
+    bucket: &str,
+    name: &str,
+    what: &'static str,
+) -> EngineResult<Option<Vec<u8>>> {
+    let sealed = setting(txn, bucket, name)?;
+    open_setting(txn.sealer(), bucket, name, what, sealed)
+}
+
+/// The same, inside a write transaction.
+pub(crate) fn sealed_setting_rw(
+    txn: &Txn<'_>,
+    bucket: &str,
+    name: &str,
+    what: &'static str,
+) -> EngineResult<Option<Vec<u8>>> {
+    let t = txn
+        .open_table(BUCKET_SETTINGS)
+        .ctx("open bucket_settings")?;
+    let sealed = setting_in(&t, bucket, name)?;
+    open_setting(txn.sealer(), bucket, name, what, sealed)
+}
+
+fn open_setting(
+    sealer: &super::seal::RecordSealer,
+    bucket: &str,
+    name: &str,
+    what: &'static str,
+    sealed: Option<Vec<u8>>,
+) -> EngineResult<Option<Vec<u8>>> {
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let key = setting_key(bucket, name);
+    let place = Place {
+        table: SETTINGS_TABLE,
+        key: &key,
+        header: &[],
+    };
+    sealer.open(what, place, &sealed).map(Some)
+}
+
+/// Sets (`Some`, sealed as [`sealed_setting`] opens it) or clears a
+/// setting of an existing bucket.
+pub(crate) fn put_sealed_setting(
+    txn: &Txn<'_>,
+    bucket: &str,
+    name: &str,
+    plain: Option<&[u8]>,
+) -> EngineResult<()> {
+    let key = setting_key(bucket, name);
+    let sealed = match plain {
+        Some(p) => Some(txn.sealer().seal(
+            Place {
+                table: SETTINGS_TABLE,
+                key: &key,
+                header: &[],
+            },
+            p,
+        )?),
+        None => None,
+    };
+    put_setting(txn, bucket, name, sealed.as_deref())
 }

@@ -150,7 +150,7 @@ impl VersionRecord {
     }
 }
 
-fn version_id_of(null: bool, seq: u64, rand: u64) -> VersionId {
+pub(crate) fn version_id_of(null: bool, seq: u64, rand: u64) -> VersionId {
     if null {
         VersionId::Null
     } else {
@@ -338,6 +338,98 @@ pub(crate) fn null_seq_rw(txn: &Txn<'_>, bucket: &str, key: &str) -> EngineResul
         Some(v) => Ok(Some(decode_seq(v.value())?)),
         None => Ok(None),
     }
+}
+
+/// One row of a bucket's `versions` table as a scan yields it.
+pub(crate) struct ScannedRow<'a> {
+    pub key: &'a str,
+    /// The row's index key: where a later scan resumes, and where its
+    /// manifest is sealed to.
+    pub index_key: &'a [u8],
+    pub head: VersionHead,
+    /// The whole stored value (decode it with [`VersionRecord::decode`]).
+    pub value: &'a [u8],
+}
+
+/// Visits up to `max` rows of a bucket's versions, key by key and newest
+/// first within a key, starting after index key `after` (from the start
+/// when `None`). Returns the index key of the last row visited, `None` once
+/// the bucket has no more rows.
+pub(crate) fn scan_bucket(
+    txn: &ReadTxn,
+    bucket: &str,
+    after: Option<&[u8]>,
+    max: usize,
+    mut f: impl FnMut(ScannedRow<'_>) -> EngineResult<()>,
+) -> EngineResult<Option<Vec<u8>>> {
+    use std::ops::Bound;
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let start = super::keys::bucket_prefix(bucket);
+    let upper = super::keys::prefix_successor(&start);
+    let lo = match after {
+        Some(a) => Bound::Excluded(a),
+        None => Bound::Included(start.as_slice()),
+    };
+    let hi = match &upper {
+        Some(u) => Bound::Excluded(u.as_slice()),
+        None => Bound::Unbounded,
+    };
+    let mut last = None;
+    for (n, item) in versions
+        .range::<&[u8]>((lo, hi))
+        .ctx("scan versions")?
+        .enumerate()
+    {
+        if n == max {
+            return Ok(last);
+        }
+        let (k, v) = item.ctx("scan versions")?;
+        let raw = k.value();
+        let (key, _) =
+            super::keys::split_key(raw, start.len()).ok_or_else(|| corrupt("version key"))?;
+        let (head, _) = VersionHead::decode(v.value())?;
+        f(ScannedRow {
+            key: &key,
+            index_key: raw,
+            head,
+            value: v.value(),
+        })?;
+        last = Some(raw.to_vec());
+    }
+    Ok(None)
+}
+
+/// The header of one version, and whether it is its key's newest row and
+/// its only one; inside a write transaction (the checks a lifecycle action
+/// makes before it acts).
+pub(crate) fn standing_rw(
+    txn: &Txn<'_>,
+    bucket: &str,
+    key: &str,
+    seq: u64,
+) -> EngineResult<Option<(VersionHead, bool, bool)>> {
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let Some(v) = versions
+        .get(version_key(bucket, key, seq).as_slice())
+        .ctx("read version")?
+    else {
+        return Ok(None);
+    };
+    let (head, _) = VersionHead::decode(v.value())?;
+    let prefix = versions_prefix(bucket, key);
+    let mut rows = versions
+        .range::<&[u8]>(prefix.as_slice()..)
+        .ctx("scan versions")?
+        .take(2)
+        .map(|item| item.map(|(k, _)| k.value().to_vec()))
+        .take_while(|k| k.as_ref().map_or(true, |k| k.starts_with(&prefix)));
+    let newest = rows
+        .next()
+        .transpose()
+        .ctx("scan versions")?
+        .is_some_and(|k| k == version_key(bucket, key, seq));
+    let alone = newest && rows.next().is_none();
+    Ok(Some((head, newest, alone)))
 }
 
 /// Points `live` at the key's newest version, or removes it when that is a
