@@ -3,6 +3,8 @@
 //! of sleeping. Workers wait on it too (`workers::runner`), so their
 //! intervals shrink with the same speed-up.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use time::{Duration, OffsetDateTime};
@@ -12,6 +14,9 @@ pub struct Clock {
     wall_at_start: OffsetDateTime,
     started: Instant,
     speedup: f64,
+    /// Engine time moved forward by [`Clock::advance`], in µs; shared by
+    /// every clone, so the engine and its workers see one time.
+    advanced_us: Arc<AtomicI64>,
 }
 
 impl Clock {
@@ -26,15 +31,28 @@ impl Clock {
             wall_at_start: OffsetDateTime::now_utc(),
             started: Instant::now(),
             speedup,
+            advanced_us: Arc::new(AtomicI64::new(0)),
         }
     }
 
     pub fn now(&self) -> OffsetDateTime {
         let elapsed = self.started.elapsed().as_secs_f64() * self.speedup;
-        let d = Duration::checked_seconds_f64(elapsed).unwrap_or(Duration::MAX);
+        let d = Duration::checked_seconds_f64(elapsed)
+            .unwrap_or(Duration::MAX)
+            .saturating_add(Duration::microseconds(
+                self.advanced_us.load(Ordering::Acquire),
+            ));
         self.wall_at_start
             .checked_add(d)
             .unwrap_or(self.wall_at_start)
+    }
+
+    /// Moves engine time forward by `by` at once, for every clone: how
+    /// engine tests step through simulated days exactly (the daemon never
+    /// calls it; its tests use the speed-up).
+    pub fn advance(&self, by: Duration) {
+        let us = i64::try_from(by.whole_microseconds()).unwrap_or(i64::MAX);
+        self.advanced_us.fetch_add(us.max(0), Ordering::AcqRel);
     }
 
     /// How long `engine` of engine time lasts in real time.

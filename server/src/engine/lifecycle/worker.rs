@@ -225,6 +225,18 @@ impl LifecycleWorker {
     }
 }
 
+/// Runs one whole pass at once (engine tests step simulated days with it).
+#[cfg(test)]
+pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
+    let mut w = LifecycleWorker {
+        inner: Arc::downgrade(&engine.inner),
+        pass: None,
+        done: Counters::default(),
+    };
+    while w.step_with(engine).await? == Step::Worked {}
+    Ok(())
+}
+
 /// The buckets that have a lifecycle configuration, the first to visit last.
 fn buckets_with_rules(engine: &Engine) -> EngineResult<Vec<String>> {
     let mut out = Vec::new();
@@ -528,4 +540,147 @@ enum PlanEntry {
         upload_id: String,
         rule: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::{FilterForm, LifecycleRule, NoncurrentExpiration, RuleFilter};
+    use super::*;
+    use crate::engine::EngineOptions;
+    use crate::engine::types::{BodyStream, PutOptions, VersioningState, VersionsQuery};
+    use time::Duration as TimeDuration;
+
+    async fn engine(dir: &std::path::Path) -> Engine {
+        let opts = EngineOptions {
+            data_dir: dir.to_path_buf(),
+            root_access_key: None,
+            root_secret_key: None,
+            zstd_level: 3,
+            chunker: coffer_repo::ChunkerParams::default(),
+            seal_threads: 1,
+            clock_speedup: 1.0,
+        };
+        Engine::open(opts).await.unwrap().0
+    }
+
+    async fn put(e: &Engine, bucket: &str, key: &str, body: String) {
+        let body: BodyStream = Box::pin(futures::stream::iter(vec![Ok(bytes::Bytes::from(body))]));
+        e.put_object(
+            bucket,
+            key,
+            body,
+            PutOptions::default(),
+            Box::new(|_| Ok(())),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// The nights whose dump is still stored, by the body each PUT wrote.
+    async fn kept_nights(e: &Engine, bucket: &str) -> Vec<i64> {
+        let page = e
+            .list_versions(
+                bucket,
+                &VersionsQuery {
+                    prefix: String::new(),
+                    delimiter: None,
+                    key_marker: None,
+                    version_id_marker: None,
+                    max_keys: 1000,
+                },
+            )
+            .unwrap();
+        assert!(!page.is_truncated);
+        let mut nights = Vec::new();
+        for v in page.versions {
+            assert!(!v.is_delete_marker);
+            let mut body = Vec::new();
+            let mut stream = e.read_object(&v, None).unwrap();
+            while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+                body.extend_from_slice(&chunk.unwrap());
+            }
+            nights.push(String::from_utf8(body).unwrap().parse().unwrap());
+        }
+        nights.sort_unstable();
+        nights
+    }
+
+    /// Moves the engine clock to `day` days and `hour` hours after `origin`.
+    fn set_time(e: &Engine, origin: OffsetDateTime, day: i64, hour: i64) {
+        let target = origin + TimeDuration::days(day) + TimeDuration::hours(hour);
+        let now = e.now();
+        assert!(target > now, "the simulation only moves forward");
+        e.clock().advance(target - now);
+    }
+
+    /// The service-level rows users run ("4 versions, 4 weeks", "10
+    /// versions, 10 weeks", "30 versions, 30 days", "current + 2
+    /// previous"), each a NoncurrentVersionExpiration rule, over 400 nights
+    /// of one dump overwriting one key: after the worker's pass each
+    /// simulated evening, the kept set is exactly the rule's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn service_level_rules_over_400_nights_keep_exactly_what_they_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path()).await;
+        // (bucket, versions to keep in all, days to keep noncurrent versions)
+        let slas: [(&str, u32, u32); 4] = [
+            ("four-versions-four-weeks", 4, 28),
+            ("ten-versions-ten-weeks", 10, 70),
+            ("thirty-versions-thirty-days", 30, 30),
+            ("current-plus-two", 3, 1),
+        ];
+        for (bucket, versions, days) in slas {
+            e.create_bucket(bucket).unwrap();
+            e.set_versioning(bucket, VersioningState::Enabled).unwrap();
+            let rule = LifecycleRule {
+                id: bucket.into(),
+                enabled: true,
+                filter: RuleFilter {
+                    form: FilterForm::Empty,
+                    ..RuleFilter::all()
+                },
+                expiration: None,
+                noncurrent: Some(NoncurrentExpiration {
+                    days,
+                    newer_versions: Some(versions - 1),
+                }),
+                abort_upload_days: None,
+            };
+            e.put_lifecycle(bucket, Some(&LifecycleConfig { rules: vec![rule] }))
+                .unwrap();
+        }
+        let now = e.now();
+        let origin = (now.date().next_day().unwrap()).midnight().assume_utc();
+        for night in 0..400i64 {
+            set_time(&e, origin, night, 2);
+            for (bucket, _, _) in slas {
+                put(&e, bucket, "db/dump.gz", night.to_string()).await;
+            }
+            set_time(&e, origin, night, 23);
+            run_pass(&e).await.unwrap();
+            for (bucket, versions, days) in slas {
+                let kept = kept_nights(&e, bucket).await;
+                // Night i's dump stopped being current at 02:00 on night
+                // i + 1; it may go from the midnight after `days` more
+                // days, unless it is among the newest `versions - 1`
+                // noncurrent ones.
+                let expected: Vec<i64> = (0..=night)
+                    .filter(|&i| {
+                        let newer_noncurrent = night - 1 - i;
+                        i == night
+                            || newer_noncurrent < i64::from(versions - 1)
+                            || night < i + i64::from(days) + 2
+                    })
+                    .collect();
+                assert_eq!(kept, expected, "{bucket} on night {night}");
+                // What the row promises, in its own words.
+                let within = (0..=night).filter(|&i| night - i < i64::from(days));
+                assert!(
+                    within.clone().all(|i| kept.contains(&i)),
+                    "{bucket} on night {night}"
+                );
+                assert!(kept.len() >= (versions as usize).min(night as usize + 1));
+            }
+        }
+    }
 }
