@@ -22,6 +22,13 @@ pub struct Grant {
     pub delete: bool,
     #[serde(default)]
     pub owner: bool,
+    /// May bypass GOVERNANCE retention when a request asks to.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bypass_governance: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -36,6 +43,7 @@ impl Grant {
             (self.write, "write"),
             (self.delete, "delete"),
             (self.owner, "owner"),
+            (self.bypass_governance, "bypass-governance"),
         ]
         .into_iter()
         .filter_map(|(on, word)| on.then_some(word))
@@ -77,6 +85,8 @@ pub struct PutGrant {
     pub delete: bool,
     #[serde(default)]
     pub owner: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bypass_governance: bool,
 }
 
 /// `DELETE /v1/keys/{id}/grants`: removes the key's grant on a bucket and prefix.

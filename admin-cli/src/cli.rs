@@ -140,6 +140,9 @@ pub struct GrantArgs {
     /// Change bucket settings (versioning, lifecycle, lock, ...)
     #[arg(long)]
     pub owner: bool,
+    /// Remove or shorten GOVERNANCE object-lock retention when a request asks to
+    #[arg(long)]
+    pub bypass_governance: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,11 +8,13 @@ conformance-tests/fixtures/startup_lines.txt (test_startup_lines.py here, the
 kit's unit test in Rust). The credentials repeat conformance-tests/src/credentials.rs.
 """
 
+import json
 import os
 import queue
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -219,6 +221,16 @@ class Cofferd:
     def restart(self):
         self.kill()
         self._start()
+
+    def admin(self, method, path, body=None):
+        """One admin API call with the server's token; the decoded JSON answer."""
+        token = (self.data_dir / "admin.token").read_text().strip()
+        req = urllib.request.Request(self.startup["admin_url"].rstrip("/") + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
 
     @property
     def ca_bundle(self):

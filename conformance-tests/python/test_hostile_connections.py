@@ -201,8 +201,8 @@ def test_regression_stalled_upload_flood_does_not_freeze_other_clients(tmp_path_
         server.client().create_bucket(Bucket="flood")
         # The stalled uploads are the root key's; the other client has its own
         # key (one key's uploads may only hold [s3] max_requests_per_key slots).
-        other = _admin(server, "POST", "/v1/keys", {"name": "other"})
-        _admin(server, "POST", f"/v1/keys/{other['access_key_id']}/grants",
+        other = server.admin("POST", "/v1/keys", {"name": "other"})
+        server.admin("POST", f"/v1/keys/{other['access_key_id']}/grants",
                {"bucket": "flood", "prefix": "", "read": True, "write": True,
                 "delete": False, "owner": False})
         s3 = server.client(access_key=other["access_key_id"], secret_key=other["secret_access_key"])
@@ -267,16 +267,6 @@ def test_regression_connection_flood_past_the_cap_gets_slow_down(tmp_path_factor
         server.kill()
 
 
-def _admin(server, method, path, body=None):
-    token = (server.data_dir / "admin.token").read_text().strip()
-    req = urllib.request.Request(_admin_url(server) + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Authorization": f"Bearer {token}",
-                                          "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
-
 def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
     per_key = 4
     server = Cofferd(tmp_path_factory.mktemp("cofferd-per-key"), extra_env={
@@ -287,8 +277,8 @@ def test_regression_one_key_cannot_take_every_request_slot(tmp_path_factory):
     try:
         root = server.client()
         root.create_bucket(Bucket="shared")
-        other = _admin(server, "POST", "/v1/keys", {"name": "production"})
-        _admin(server, "POST", f"/v1/keys/{other['access_key_id']}/grants",
+        other = server.admin("POST", "/v1/keys", {"name": "production"})
+        server.admin("POST", f"/v1/keys/{other['access_key_id']}/grants",
                {"bucket": "shared", "prefix": "", "read": True, "write": True,
                 "delete": False, "owner": False})
         # The root key's slots are all held by uploads that went silent.

@@ -1,5 +1,5 @@
-"""Protections Coffer does not enforce yet (object lock, KMS and customer-key
-encryption, appends) are refused with AWS's errors through boto3, on
+"""Protections Coffer does not enforce (KMS and customer-key encryption,
+appends; object lock headers on a bucket without object lock) are refused with AWS's errors through boto3, on
 every write that can ask for them, and nothing of a refused write is stored.
 The aws cli side is `aws_*_regression_unenforced_protections_were_accepted`
 in the Rust conformance tests."""
@@ -61,12 +61,17 @@ def test_regression_copy_protection_was_ignored(s3, bucket, extra, code, status)
 
 
 def test_regression_bucket_with_object_lock_was_created_unprotected(s3):
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket="locked-bucket", ObjectLockEnabledForBucket=True)
-    assert (_code(e), _status(e)) == ("NotImplemented", 501)
-    assert "locked-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    # It used to answer 200 with nothing enabled; now the lock is real
+    # (test_object_lock.py) and the bucket says so.
+    s3.create_bucket(Bucket="locked-bucket", ObjectLockEnabledForBucket=True)
+    got = s3.get_object_lock_configuration(Bucket="locked-bucket")["ObjectLockConfiguration"]
+    assert got["ObjectLockEnabled"] == "Enabled"
+    assert s3.get_bucket_versioning(Bucket="locked-bucket")["Status"] == "Enabled"
     # Explicitly off asks for nothing.
     s3.create_bucket(Bucket="unlocked-bucket", ObjectLockEnabledForBucket=False)
+    with pytest.raises(ClientError) as e:
+        s3.get_object_lock_configuration(Bucket="unlocked-bucket")
+    assert _code(e) == "ObjectLockConfigurationNotFoundError"
 
 
 def test_append_was_written_over_the_object(s3, bucket):

@@ -54,6 +54,7 @@ pub fn grant(ctx: &Context, args: GrantArgs) -> Result<(), CliError> {
         write: args.write,
         delete: args.delete,
         owner: args.owner,
+        bypass_governance: args.bypass_governance,
     });
     let path = format!("/v1/keys/{}/grants", segment(&args.access_key_id));
     let subject = Subject::both(&args.access_key_id, &args.target.bucket);
@@ -65,6 +66,7 @@ pub fn grant(ctx: &Context, args: GrantArgs) -> Result<(), CliError> {
         (args.write, "write"),
         (args.delete, "delete"),
         (args.owner, "owner"),
+        (args.bypass_governance, "bypass-governance"),
     ]
     .into_iter()
     .filter_map(|(on, w)| on.then_some(w))

@@ -16,6 +16,7 @@ pub fn grant(g: &Grant, access_key_id: Option<String>) -> api::Grant {
         write: g.permissions.write,
         delete: g.permissions.delete,
         owner: g.permissions.owner,
+        bypass_governance: g.permissions.bypass_governance,
     }
 }
 
@@ -59,6 +60,7 @@ pub fn grant_of(req: &api::PutGrant) -> Grant {
             write: req.write,
             delete: req.delete,
             owner: req.owner,
+            bypass_governance: req.bypass_governance,
         },
     }
 }
@@ -88,6 +90,7 @@ mod tests {
                     write: false,
                     delete: true,
                     owner: false,
+                    bypass_governance: false,
                 },
             }],
         }

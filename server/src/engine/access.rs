@@ -46,6 +46,9 @@ pub struct Permissions {
     pub delete: bool,
     /// May change bucket settings, create and delete the bucket.
     pub owner: bool,
+    /// May remove or shorten GOVERNANCE retention when a request asks to
+    /// (`x-amz-bypass-governance-retention: true`); nothing else bypasses it.
+    pub bypass_governance: bool,
 }
 
 /// One of [`Permissions`], as an operation requires it.
@@ -55,6 +58,7 @@ pub enum Permission {
     Write,
     Delete,
     Owner,
+    BypassGovernance,
 }
 
 impl Permission {
@@ -64,6 +68,7 @@ impl Permission {
             Permission::Write => "write",
             Permission::Delete => "delete",
             Permission::Owner => "owner",
+            Permission::BypassGovernance => "bypass-governance",
         }
     }
 }
@@ -75,10 +80,11 @@ impl Permissions {
             Permission::Write => self.write,
             Permission::Delete => self.delete,
             Permission::Owner => self.owner,
+            Permission::BypassGovernance => self.bypass_governance,
         }
     }
     pub fn any(&self) -> bool {
-        self.read || self.write || self.delete || self.owner
+        self.read || self.write || self.delete || self.owner || self.bypass_governance
     }
 }
 

@@ -46,6 +46,13 @@ pub enum EngineError {
     /// A tag set over AWS's limits (S3: `InvalidTag`).
     #[error("{0}")]
     InvalidTag(crate::engine::tags::TagError),
+    /// A bucket's state forbids the change (S3: `InvalidBucketState`, 409).
+    #[error("{0}")]
+    InvalidBucketState(String),
+    /// Object lock forbids the removal or change, or the bucket has none
+    /// (S3: `AccessDenied`, `InvalidArgument`, `InvalidRequest`).
+    #[error("{0}")]
+    Lock(crate::engine::object_lock::LockError),
     /// A lifecycle configuration AWS would refuse (S3: the code of each).
     #[error("{0}")]
     InvalidLifecycle(crate::engine::lifecycle::LifecycleError),

@@ -17,9 +17,11 @@ mod ingest;
 mod init;
 mod key_cache;
 pub mod lifecycle;
+mod locking;
 mod memory_trim;
 pub(crate) mod meta;
 mod multipart;
+pub mod object_lock;
 mod objects;
 mod read;
 mod read_budget;
@@ -42,6 +44,7 @@ use meta::buckets;
 use meta::codec::micros;
 
 pub use error::{EngineError, EngineResult};
+pub use locking::LockChange;
 pub use meta::{Change, CommitHook, DEFAULT_STORE, HookTxn, MetaError};
 pub use stats::EngineStats;
 pub use types::*;
@@ -128,6 +131,8 @@ pub(crate) struct Inner {
     pub key_cache: Arc<key_cache::KeyCache>,
     /// Buckets' lifecycle configurations, read on every object request.
     pub lifecycle_cache: Arc<lifecycle::LifecycleCache>,
+    /// Buckets' object lock configurations, read on every write.
+    pub lock_cache: Arc<locking::LockCache>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -210,6 +215,7 @@ impl Engine {
             tuning,
             key_cache: key_cache::new_cache(),
             lifecycle_cache: lifecycle::new_cache(),
+            lock_cache: locking::new_cache(),
         });
         inner
             .meta
@@ -217,6 +223,9 @@ impl Engine {
         inner.meta.add_hook(Arc::new(lifecycle::invalidator(
             inner.lifecycle_cache.clone(),
         )));
+        inner
+            .meta
+            .add_hook(Arc::new(locking::invalidator(inner.lock_cache.clone())));
         let memory_trim = memory_trim::spec(inner.read_budget.releases());
         let lifecycle_worker = lifecycle::worker::spec(Arc::downgrade(&inner));
         let engine = Engine { inner };
@@ -335,8 +344,16 @@ impl Engine {
     }
 
     /// `Unversioned` cannot be set again once a bucket was versioned (as in S3).
+    /// A bucket with object lock stays versioned: it cannot be suspended.
     pub fn set_versioning(&self, bucket: &str, state: VersioningState) -> EngineResult<()> {
         self.inner.meta.write("set versioning", |txn| {
+            if state != VersioningState::Enabled && locking::bucket_lock_rw(txn, bucket)?.is_some()
+            {
+                return Err(EngineError::InvalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                        .into(),
+                ));
+            }
             buckets::set_versioning(txn, bucket, state)
         })
     }
@@ -392,7 +409,19 @@ impl Engine {
         key: &str,
         version: Option<&VersionId>,
     ) -> EngineResult<DeleteOutcome> {
-        objects::delete(&self.inner, bucket, key, version).await
+        objects::delete(&self.inner, bucket, key, version, false).await
+    }
+
+    /// DeleteObject that may bypass governance retention: the request
+    /// asked (`x-amz-bypass-governance-retention`) and its key may.
+    pub async fn delete_object_bypassing_governance(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&VersionId>,
+        bypass: bool,
+    ) -> EngineResult<DeleteOutcome> {
+        objects::delete(&self.inner, bucket, key, version, bypass).await
     }
 
     /// DeleteObjects: all deletions in one metadata transaction (one fsync);
@@ -402,8 +431,9 @@ impl Engine {
         &self,
         bucket: &str,
         items: &[(String, Option<VersionId>)],
+        bypass_governance: bool,
     ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
-        objects::delete_many(&self.inner, bucket, items).await
+        objects::delete_many(&self.inner, bucket, items, bypass_governance).await
     }
 
     /// Copies a version by reference (no data is rewritten). `meta = None`

@@ -439,7 +439,7 @@ fn assemble(
         checksums,
         checksum_type_full_object: full_object,
         content_type: upload.meta.content_type.clone(),
-        system_metadata: crate::engine::tags::join(&upload.meta.system, &upload.meta.tags),
+        system_metadata: upload.meta.stored_system(),
         user_metadata: upload.meta.user.clone(),
         part_sizes,
         chunks,

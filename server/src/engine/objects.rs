@@ -19,7 +19,7 @@ use crate::engine::meta::codec::{micros, time_from_micros};
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions::{self, VersionRecord};
 use crate::engine::meta::{ReadTxn, Txn, buckets};
-use crate::engine::tags;
+use crate::engine::object_lock;
 use crate::engine::types::{
     BodyStream, DeleteOutcome, ObjectInfo, ObjectMeta, PutOptions, Verifier, VersionId,
     VersioningState, WritePrecondition,
@@ -40,18 +40,16 @@ pub(crate) fn check_key(key: &str) -> EngineResult<()> {
 }
 
 pub(crate) fn manifest_meta(m: &Manifest) -> ObjectMeta {
-    let (system, tags) = tags::split(&m.system_metadata);
-    ObjectMeta {
-        content_type: m.content_type.clone(),
-        system,
-        user: m.user_metadata.clone(),
-        tags,
-    }
+    ObjectMeta::from_stored(
+        m.content_type.clone(),
+        &m.system_metadata,
+        m.user_metadata.clone(),
+    )
 }
 
 pub(crate) fn set_manifest_meta(m: &mut Manifest, meta: ObjectMeta) {
+    m.system_metadata = meta.stored_system();
     m.content_type = meta.content_type;
-    m.system_metadata = tags::join(&meta.system, &meta.tags);
     m.user_metadata = meta.user;
 }
 
@@ -328,13 +326,36 @@ pub(crate) async fn copy(
         .await
 }
 
-/// Within a group transaction: one DeleteObject.
+/// Whether the version `seq` of a key may be removed now: its object lock
+/// (legal hold, retention) allows it (`engine::object_lock`). `bypass`:
+/// the request asked to bypass governance retention and its key may.
+pub(crate) fn removal_allowed(
+    txn: &Txn<'_>,
+    clock: &Clock,
+    bucket: &str,
+    key: &str,
+    seq: u64,
+    bypass: bool,
+) -> EngineResult<Result<(), EngineError>> {
+    let Some(rec) = versions::record_rw(txn, bucket, key, seq)? else {
+        return Ok(Ok(()));
+    };
+    let Some(m) = &rec.manifest else {
+        return Ok(Ok(()));
+    };
+    let lock = manifest_meta(m).lock;
+    Ok(object_lock::check_removal(&lock, clock.now(), bypass).map_err(EngineError::Lock))
+}
+
+/// Within a group transaction: one DeleteObject. `bypass`: governance
+/// retention may be bypassed (the request asked and its key may).
 pub(crate) fn apply_delete(
     txn: &Txn<'_>,
     clock: &Clock,
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
+    bypass: bool,
 ) -> JobResult<DeleteOutcome> {
     if let Err(e) = check_key(key) {
         return Ok(Err(e));
@@ -352,6 +373,11 @@ pub(crate) fn apply_delete(
         },
         None => None,
     };
+    if let Some(seq) = target
+        && let Err(locked) = removal_allowed(txn, clock, bucket, key, seq, bypass)?
+    {
+        return Ok(Err(locked));
+    }
     let now_us = micros(clock.now());
     let mut book = ChunkBook::open(txn, now_us)?;
     let outcome = match version {
@@ -398,6 +424,7 @@ pub(crate) async fn delete(
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
+    bypass: bool,
 ) -> EngineResult<DeleteOutcome> {
     let (clock, b, k, v) = (
         inner.clock.clone(),
@@ -407,7 +434,7 @@ pub(crate) async fn delete(
     );
     inner
         .meta
-        .submit(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref()))
+        .submit(move |txn| apply_delete(txn, &clock, &b, &k, v.as_ref(), bypass))
         .await
 }
 
@@ -416,6 +443,7 @@ pub(crate) async fn delete_many(
     inner: &Inner,
     bucket: &str,
     items: &[(String, Option<VersionId>)],
+    bypass: bool,
 ) -> EngineResult<Vec<EngineResult<DeleteOutcome>>> {
     let (clock, b, items) = (inner.clock.clone(), bucket.to_owned(), items.to_vec());
     inner
@@ -427,7 +455,14 @@ pub(crate) async fn delete_many(
             }
             let mut out = Vec::with_capacity(items.len());
             for (key, version) in &items {
-                out.push(apply_delete(txn, &clock, &b, key, version.as_ref())?);
+                out.push(apply_delete(
+                    txn,
+                    &clock,
+                    &b,
+                    key,
+                    version.as_ref(),
+                    bypass,
+                )?);
             }
             Ok(Ok(out))
         })

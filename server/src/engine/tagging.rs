@@ -40,6 +40,7 @@ impl Engine {
                 let rewritten = versions::rewrite_manifest(txn, &b, &k, v.as_ref(), |m| {
                     let (system, _) = tags::split(&m.system_metadata);
                     m.system_metadata = tags::join(&system, &tags);
+                    Ok(())
                 });
                 match rewritten {
                     Ok(rec) => Ok(Ok(

@@ -71,6 +71,35 @@ pub struct ObjectMeta {
     pub user: Vec<(String, String)>,
     /// The object's tag set, in the order given (`engine::tags`).
     pub tags: Vec<(String, String)>,
+    /// The version's retention and legal hold (`engine::object_lock`).
+    pub lock: crate::engine::object_lock::VersionLock,
+}
+
+impl ObjectMeta {
+    /// The stored system-metadata list (manifest or upload record): the
+    /// headers, then the tags, then the lock.
+    pub(crate) fn stored_system(&self) -> Vec<(String, String)> {
+        let mut stored = crate::engine::tags::join(&self.system, &self.tags);
+        crate::engine::object_lock::join(&mut stored, &self.lock);
+        stored
+    }
+
+    /// The inverse of [`ObjectMeta::stored_system`], with the fields stored apart.
+    pub(crate) fn from_stored(
+        content_type: Option<String>,
+        stored: &[(String, String)],
+        user: Vec<(String, String)>,
+    ) -> Self {
+        let (system, tags) = crate::engine::tags::split(stored);
+        let (system, lock) = crate::engine::object_lock::split(&system);
+        ObjectMeta {
+            content_type,
+            system,
+            user,
+            tags,
+            lock,
+        }
+    }
 }
 
 /// One object version as listed or read.

@@ -48,15 +48,6 @@ never_set!(
     absent(S3ErrorCode::NoSuchBucketPolicy, NO_POLICY)
 );
 never_set!(
-    get_object_lock_configuration,
-    GetObjectLockConfigurationInput,
-    GetObjectLockConfigurationOutput,
-    absent(
-        S3ErrorCode::ObjectLockConfigurationNotFoundError,
-        "Object Lock configuration does not exist for this bucket"
-    )
-);
-never_set!(
     get_bucket_cors,
     GetBucketCorsInput,
     GetBucketCorsOutput,

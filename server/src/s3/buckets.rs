@@ -36,7 +36,6 @@ pub async fn create_bucket(
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
     let input = req.input;
-    super::unenforced::refuse_bucket_object_lock(input.object_lock_enabled_for_bucket)?;
     if let Some(constraint) = input
         .create_bucket_configuration
         .as_ref()
@@ -55,7 +54,12 @@ pub async fn create_bucket(
         }
     }
     let bucket = input.bucket;
-    blocking(|| s3.engine.create_bucket(&bucket)).s3()?;
+    // With object lock: versioning on for good, in the same transaction.
+    if input.object_lock_enabled_for_bucket == Some(true) {
+        blocking(|| s3.engine.create_locked_bucket(&bucket)).s3()?;
+    } else {
+        blocking(|| s3.engine.create_bucket(&bucket)).s3()?;
+    }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{bucket}")),
     }))

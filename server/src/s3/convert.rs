@@ -103,6 +103,7 @@ impl MetaInput {
             system,
             user,
             tags: tag_header(self.tagging.as_deref())?,
+            lock: Default::default(),
         })
     }
 }

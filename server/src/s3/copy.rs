@@ -9,6 +9,7 @@ use super::checksum;
 use super::conditional::Conditions;
 use super::convert::{etag, meta_input_from, tag_header, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
+use super::object_lock::lock_headers;
 use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use crate::engine::ObjectMeta;
 use crate::engine::{EngineError, ObjectInfo};
@@ -116,20 +117,25 @@ pub async fn copy_object(
             .map(TaggingDirective::as_str),
         "tagging",
     )?;
-    let meta = match (replace, replace_tags) {
-        (false, false) => None,
+    // The copy is a new version: its lock is what this request asks for (or
+    // the destination's default), never the source's.
+    let lock = super::object_lock::lock_for_write(s3, &input.bucket, &lock_headers!(input))?;
+    let mut meta = match (replace, replace_tags) {
+        (false, false) => src.meta.clone(),
         (true, _) => {
             let mut m = meta_input_from!(input).into_meta()?;
             if !replace_tags {
                 m.tags = src.meta.tags.clone();
             }
-            Some(m)
+            m
         }
-        (false, true) => Some(ObjectMeta {
+        (false, true) => ObjectMeta {
             tags: tag_header(input.tagging.as_deref())?,
             ..src.meta.clone()
-        }),
+        },
     };
+    meta.lock = lock;
+    let meta = Some(meta);
     let new = s3
         .engine
         .copy_object(&src, &input.bucket, &input.key, meta)

@@ -79,6 +79,18 @@ pub fn to_s3(err: EngineError) -> S3Error {
         EngineError::KeyTooLong => msg(C::KeyTooLongError, "Your key is too long"),
         EngineError::InvalidArgument(detail) => S3Error::with_message(C::InvalidArgument, detail),
         EngineError::InvalidTag(e) => S3Error::with_message(C::InvalidTag, e.to_string()),
+        EngineError::InvalidBucketState(m) => S3Error::with_message(C::InvalidBucketState, m),
+        EngineError::Lock(e) => match e {
+            crate::engine::object_lock::LockError::Protected => {
+                S3Error::with_message(C::AccessDenied, e.to_string())
+            }
+            crate::engine::object_lock::LockError::InvalidArgument(m) => {
+                S3Error::with_message(C::InvalidArgument, m)
+            }
+            crate::engine::object_lock::LockError::NotEnabled => {
+                S3Error::with_message(C::InvalidRequest, e.to_string())
+            }
+        },
         EngineError::InvalidLifecycle(e) => super::lifecycle::lifecycle_error(e),
         EngineError::NoSuchLifecycleConfiguration => msg(
             C::NoSuchLifecycleConfiguration,

@@ -17,6 +17,7 @@ mod host;
 mod lifecycle;
 mod listing;
 mod multipart;
+mod object_lock;
 mod objects;
 pub mod permissions;
 mod query;

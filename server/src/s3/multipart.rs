@@ -13,6 +13,7 @@ use super::convert::{etag, meta_input_from, owner, ts, version_out};
 use super::copy;
 use super::error::EngineResultExt;
 use super::listing::{delimiter, prefixes};
+use super::object_lock::lock_headers;
 use super::objects::expected_size;
 use super::range;
 use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
@@ -64,7 +65,9 @@ pub async fn create_multipart_upload(
     // checksums are still checked and stored, and the object answers with a
     // COMPOSITE checksum (`<value>-<parts>`), which clients do not compare
     // against a whole-body hash. CRC64NVME is always full-object.
-    let meta = meta_input_from!(input).into_meta()?;
+    let lock = super::object_lock::lock_for_write(s3, &input.bucket, &lock_headers!(input))?;
+    let mut meta = meta_input_from!(input).into_meta()?;
+    meta.lock = lock;
     let upload = blocking(|| {
         s3.engine
             .create_multipart(&input.bucket, &input.key, meta, alg)

@@ -12,6 +12,8 @@ use super::conditional::{Conditions, write_precondition};
 use super::convert::{MetaOutput, etag, meta_input_from, ts, version, version_out};
 use super::error::{EngineResultExt, to_s3};
 use super::lifecycle::expiration_header;
+use super::object_lock::lock_headers;
+use super::object_lock::{lock_output, may_bypass};
 use super::range;
 use super::unenforced::{Requested, refuse_sse_c, refuse_unenforced};
 use crate::engine::{ByteRange, EngineError, ObjectInfo, PutOptions, VersionId};
@@ -51,7 +53,9 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
     )?;
 
-    let meta = meta_input_from!(input).into_meta()?;
+    let lock = super::object_lock::lock_for_write(s3, &input.bucket, &lock_headers!(input))?;
+    let mut meta = meta_input_from!(input).into_meta()?;
+    meta.lock = lock;
     let opts = PutOptions {
         meta,
         checksums: declared.algorithms(),
@@ -171,7 +175,11 @@ pub async fn get_object(
     let (sums, checksum_type) = checksums_out(&info, input.checksum_mode.as_ref(), sel.range);
     let meta = MetaOutput::from_info(&info);
     // response-* overrides are applied by s3s on top of these fields.
+    let lock = lock_output(&info);
     let output = GetObjectOutput {
+        object_lock_mode: lock.mode,
+        object_lock_retain_until_date: lock.retain_until,
+        object_lock_legal_hold_status: lock.legal_hold,
         expiration: expiration_header(s3.engine.expiry_of(&info)),
         body: Some(response_body(stream, len)),
         content_length: i64::try_from(len).ok(),
@@ -225,7 +233,11 @@ pub async fn head_object(
     let (sums, checksum_type) = checksums_out(&info, input.checksum_mode.as_ref(), sel.range);
     let meta = MetaOutput::from_info(&info);
     // s3s applies response-* overrides to GET only; HEAD honours them too.
+    let lock = lock_output(&info);
     let output = HeadObjectOutput {
+        object_lock_mode: lock.mode,
+        object_lock_retain_until_date: lock.retain_until,
+        object_lock_legal_hold_status: lock.legal_hold,
         expiration: expiration_header(s3.engine.expiry_of(&info)),
         content_length: i64::try_from(len).ok(),
         content_range: sel.range.map(|r| range::content_range(r, info.size)),
@@ -263,11 +275,17 @@ pub async fn delete_object(
     s3: &CofferS3,
     req: S3Request<DeleteObjectInput>,
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
+    let bypass = may_bypass(
+        &req,
+        req.input.bypass_governance_retention,
+        &req.input.bucket,
+        &req.input.key,
+    );
     let input = req.input;
     let v = version(input.version_id.as_deref());
     let outcome = match s3
         .engine
-        .delete_object(&input.bucket, &input.key, v.as_ref())
+        .delete_object_bypassing_governance(&input.bucket, &input.key, v.as_ref(), bypass)
         .await
     {
         Ok(outcome) => outcome,
@@ -291,6 +309,15 @@ pub async fn delete_objects(
     s3: &CofferS3,
     req: S3Request<DeleteObjectsInput>,
 ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    // One answer for the whole request: every key must allow the bypass.
+    let bypass = req.input.delete.objects.iter().all(|o| {
+        may_bypass(
+            &req,
+            req.input.bypass_governance_retention,
+            &req.input.bucket,
+            &o.key,
+        )
+    });
     let input = req.input;
     let objects = input.delete.objects;
     if objects.is_empty() || objects.len() > MAX_DELETE_KEYS {
@@ -306,7 +333,11 @@ pub async fn delete_objects(
         .collect();
     // One metadata transaction for the whole request (restic and rclone send
     // up to 1000 keys at a time).
-    let results = s3.engine.delete_objects(&input.bucket, &items).await.s3()?;
+    let results = s3
+        .engine
+        .delete_objects(&input.bucket, &items, bypass)
+        .await
+        .s3()?;
     if results.len() != objects.len() {
         return Err(to_s3(EngineError::Internal(format!(
             "delete_objects returned {} results for {} keys",

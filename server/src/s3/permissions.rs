@@ -75,11 +75,12 @@ pub const RULES: &[Rule] = &[
         false,
     ),
     rule("PutBucketLifecycleConfiguration", Owner, Bucket, true),
+    rule("GetObjectLockConfiguration", Read, BucketAnyPrefix, false),
+    rule("PutObjectLockConfiguration", Owner, Bucket, true),
     rule("DeleteBucketLifecycle", Owner, Bucket, true),
     // Settings that cannot be set yet: read as never set (`bucket_defaults.rs`).
     rule("GetBucketPolicy", Read, BucketAnyPrefix, false),
     rule("GetBucketPolicyStatus", Read, BucketAnyPrefix, false),
-    rule("GetObjectLockConfiguration", Read, BucketAnyPrefix, false),
     rule("GetBucketCors", Read, BucketAnyPrefix, false),
     rule("GetBucketWebsite", Read, BucketAnyPrefix, false),
     rule("GetBucketReplication", Read, BucketAnyPrefix, false),
@@ -93,6 +94,13 @@ pub const RULES: &[Rule] = &[
     rule("HeadObject", Read, Object, false),
     rule("ListParts", Read, Object, false),
     rule("GetObjectTagging", Read, Object, false),
+    rule("GetObjectRetention", Read, Object, false),
+    rule("GetObjectLegalHold", Read, Object, false),
+    // Extending retention only protects more; shortening or removing
+    // GOVERNANCE needs `bypass-governance` as well (checked by the engine).
+    rule("PutObjectRetention", Write, Object, true),
+    // Taking a legal hold off is a weakening: for owners only.
+    rule("PutObjectLegalHold", Owner, Object, true),
     rule("PutObjectTagging", Write, Object, true),
     rule("DeleteObjectTagging", Write, Object, true),
     rule("PutObject", Write, Object, true),

@@ -1,12 +1,9 @@
 //! Requests for protections Coffer does not enforce, refused with AWS's
-//! errors rather than accepted and ignored: a client that asked for object
-//! lock, KMS or customer-key encryption or an append must not get a 200
-//! and believe it has what it asked for.
+//! errors rather than accepted and ignored: a client that asked for KMS or
+//! customer-key encryption or an append must not get a 200 and believe it
+//! has what it asked for. (Object lock headers are enforced:
+//! `object_lock.rs`.)
 //!
-//! - Object lock headers on a write: no bucket here has object lock, and
-//!   AWS answers such a write to a bucket without it with 400
-//!   `InvalidRequest` "Bucket is missing Object Lock Configuration".
-//!   Creating a bucket with object lock: 501 `NotImplemented`.
 //! - `x-amz-server-side-encryption: AES256` is what Coffer does to every
 //!   object (AES-256-GCM under the repository key) and is accepted; KMS
 //!   (`aws:kms`, `aws:kms:dsse`, a KMS key id or context) and customer keys
@@ -20,8 +17,6 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 /// What a write asks for beyond storing its bytes.
 #[derive(Debug, Default)]
 pub struct Requested<'a> {
-    /// Any of `x-amz-object-lock-mode`, `-retain-until-date`, `-legal-hold`.
-    pub object_lock: bool,
     pub server_side_encryption: Option<&'a ServerSideEncryption>,
     /// `x-amz-server-side-encryption-aws-kms-key-id` or `-context`.
     pub kms_key: bool,
@@ -40,12 +35,6 @@ fn not_implemented(what: &str) -> S3Error {
 /// not give it.
 pub fn refuse_unenforced(r: &Requested<'_>) -> S3Result<()> {
     refuse_sse_c(r.sse_customer_algorithm)?;
-    if r.object_lock {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Bucket is missing Object Lock Configuration",
-        ));
-    }
     match r.server_side_encryption.map(ServerSideEncryption::as_str) {
         None | Some(ServerSideEncryption::AES256) => {}
         Some(ServerSideEncryption::AWS_KMS | ServerSideEncryption::AWS_KMS_DSSE) => {
@@ -81,16 +70,6 @@ pub fn refuse_sse_c(sse_customer_algorithm: Option<&str>) -> S3Result<()> {
     }
 }
 
-/// Creating a bucket with object lock enabled.
-pub fn refuse_bucket_object_lock(enabled: Option<bool>) -> S3Result<()> {
-    if enabled == Some(true) {
-        return Err(not_implemented(
-            "object lock (x-amz-bucket-object-lock-enabled); Coffer cannot create a bucket whose versions it would not protect",
-        ));
-    }
-    Ok(())
-}
-
 /// The fields PutObject, CreateMultipartUpload and CopyObject inputs share
 /// (distinct types with the same names).
 macro_rules! requested_from {
@@ -98,9 +77,6 @@ macro_rules! requested_from {
         impl<'a> From<&'a $input> for Requested<'a> {
             fn from($i: &'a $input) -> Self {
                 Requested {
-                    object_lock: $i.object_lock_mode.is_some()
-                        || $i.object_lock_retain_until_date.is_some()
-                        || $i.object_lock_legal_hold_status.is_some(),
                     server_side_encryption: $i.server_side_encryption.as_ref(),
                     kms_key: $i.ssekms_key_id.is_some() || $i.ssekms_encryption_context.is_some(),
                     sse_customer_algorithm: $i.sse_customer_algorithm.as_deref(),

@@ -4,6 +4,7 @@ access key and prints {operation: "ok" | error code} as JSON.
 argv[1]: JSON {endpoint, root: [id, secret], key: [id, secret], bucket, ops: [names]}
 An operation this script does not know is reported as "UNKNOWN-OPERATION", so
 a new row in the table fails the test until it is exercised here."""
+import datetime
 import json
 import sys
 
@@ -55,6 +56,19 @@ OPS = {
     "GetBucketPolicyStatus": lambda: s3.get_bucket_policy_status(Bucket=B),
     "GetBucketLifecycleConfiguration": lambda: s3.get_bucket_lifecycle_configuration(Bucket=B),
     "GetObjectLockConfiguration": lambda: s3.get_object_lock_configuration(Bucket=B),
+    "PutObjectLockConfiguration": lambda: s3.put_object_lock_configuration(
+        Bucket=B, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}),
+    "PutBucketLifecycleConfiguration": lambda: s3.put_bucket_lifecycle_configuration(
+        Bucket=B, LifecycleConfiguration={"Rules": [
+            {"ID": "r", "Filter": {}, "Status": "Enabled", "Expiration": {"Days": 1}}]}),
+    "DeleteBucketLifecycle": lambda: s3.delete_bucket_lifecycle(Bucket=B),
+    "GetObjectRetention": lambda: s3.get_object_retention(Bucket=B, Key=K),
+    "PutObjectRetention": lambda: s3.put_object_retention(
+        Bucket=B, Key=K, Retention={"Mode": "GOVERNANCE",
+                                    "RetainUntilDate": datetime.datetime(2100, 1, 1)}),
+    "GetObjectLegalHold": lambda: s3.get_object_legal_hold(Bucket=B, Key=K),
+    "PutObjectLegalHold": lambda: s3.put_object_legal_hold(
+        Bucket=B, Key=K, LegalHold={"Status": "ON"}),
     "GetBucketCors": lambda: s3.get_bucket_cors(Bucket=B),
     "GetBucketWebsite": lambda: s3.get_bucket_website(Bucket=B),
     "GetBucketReplication": lambda: s3.get_bucket_replication(Bucket=B),
@@ -92,6 +106,9 @@ NOT_SET = {
     "GetBucketPolicyStatus": "NoSuchBucketPolicy",
     "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration",
     "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError",
+    # The bucket has no object lock: AWS's answer for a version's lock there.
+    "GetObjectRetention": "InvalidRequest",
+    "GetObjectLegalHold": "InvalidRequest",
     "GetBucketCors": "NoSuchCORSConfiguration",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError",

@@ -361,8 +361,12 @@ fn apply_one(
     }
     if d.action == Action::ExpireCurrent {
         // The normal DeleteObject path: a delete marker where versioned.
-        let done: JobResult<_> = objects::apply_delete(txn, clock, bucket, &d.key, None);
+        let done: JobResult<_> = objects::apply_delete(txn, clock, bucket, &d.key, None, false);
         return Ok(done?.is_ok());
+    }
+    // Lifecycle never removes a version object lock protects.
+    if objects::removal_allowed(txn, clock, bucket, &d.key, d.slot.seq, false)?.is_err() {
+        return Ok(false);
     }
     let mut book = ChunkBook::open(txn, micros(clock.now()))?;
     versions::remove(txn, &mut book, bucket, &d.key, d.slot.seq)?;

@@ -86,7 +86,8 @@ fn encode_permissions(p: &Permissions) -> Vec<u8> {
     let flags = u8::from(p.read)
         | (u8::from(p.write) << 1)
         | (u8::from(p.delete) << 2)
-        | (u8::from(p.owner) << 3);
+        | (u8::from(p.owner) << 3)
+        | (u8::from(p.bypass_governance) << 4);
     Writer::with_version(1).u8(flags).finish()
 }
 
@@ -99,6 +100,7 @@ fn decode_permissions(b: &[u8]) -> EngineResult<Permissions> {
         write: f & 2 != 0,
         delete: f & 4 != 0,
         owner: f & 8 != 0,
+        bypass_governance: f & 16 != 0,
     })
 }
 
@@ -294,12 +296,13 @@ mod tests {
 
     #[test]
     fn permissions_round_trip() {
-        for bits in 0u8..16 {
+        for bits in 0u8..32 {
             let p = Permissions {
                 read: bits & 1 != 0,
                 write: bits & 2 != 0,
                 delete: bits & 4 != 0,
                 owner: bits & 8 != 0,
+                bypass_governance: bits & 16 != 0,
             };
             assert_eq!(decode_permissions(&encode_permissions(&p)).unwrap(), p);
         }

@@ -18,7 +18,6 @@ use super::seal::{Place, RecordSealer};
 use super::txn::{ReadTxn, Txn};
 use super::{Bin, MetaContext};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::tags;
 use crate::engine::types::{ChecksumAlgorithm, ObjectMeta};
 use crate::engine::version_id;
 
@@ -57,22 +56,18 @@ pub(crate) fn algorithm_from_code(c: u8) -> Option<ChecksumAlgorithm> {
     })
 }
 
-/// Tags are stored among the system pairs, as in a manifest (`engine::tags`).
+/// Tags and the lock are stored among the system pairs, as in a manifest
+/// (`engine::tags`, `engine::object_lock`).
 pub(crate) fn encode_meta(w: &mut Writer, meta: &ObjectMeta) {
     w.opt_str(meta.content_type.as_deref())
-        .pairs(&tags::join(&meta.system, &meta.tags))
+        .pairs(&meta.stored_system())
         .pairs(&meta.user);
 }
 
 pub(crate) fn decode_meta(r: &mut Reader<'_>) -> EngineResult<ObjectMeta> {
     let content_type = r.opt_str()?;
-    let (system, tags) = tags::split(&r.pairs()?);
-    Ok(ObjectMeta {
-        content_type,
-        system,
-        user: r.pairs()?,
-        tags,
-    })
+    let stored = r.pairs()?;
+    Ok(ObjectMeta::from_stored(content_type, &stored, r.pairs()?))
 }
 
 #[derive(Debug, Clone)]

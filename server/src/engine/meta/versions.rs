@@ -340,6 +340,22 @@ pub(crate) fn null_seq_rw(txn: &Txn<'_>, bucket: &str, key: &str) -> EngineResul
     }
 }
 
+/// One version by sequence number, its manifest opened, inside a write
+/// transaction.
+pub(crate) fn record_rw(
+    txn: &Txn<'_>,
+    bucket: &str,
+    key: &str,
+    seq: u64,
+) -> EngineResult<Option<VersionRecord>> {
+    let versions = txn.open_table(VERSIONS).ctx("open versions")?;
+    let vk = version_key(bucket, key, seq);
+    match versions.get(vk.as_slice()).ctx("read version")? {
+        Some(v) => Ok(Some(VersionRecord::decode(v.value(), txn.sealer(), &vk)?)),
+        None => Ok(None),
+    }
+}
+
 /// One row of a bucket's `versions` table as a scan yields it.
 pub(crate) struct ScannedRow<'a> {
     pub key: &'a str,
@@ -495,7 +511,7 @@ pub(crate) fn rewrite_manifest(
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
-    change: impl FnOnce(&mut Manifest),
+    change: impl FnOnce(&mut Manifest) -> EngineResult<()>,
 ) -> EngineResult<VersionRecord> {
     let mut versions = txn.open_table(VERSIONS).ctx("open versions")?;
     let seq = match version {
@@ -523,7 +539,7 @@ pub(crate) fn rewrite_manifest(
             by_version_id: version.is_some(),
         });
     };
-    change(manifest);
+    change(manifest)?;
     versions
         .insert(vk.as_slice(), rec.encode(txn.sealer(), &vk)?.as_slice())
         .ctx("rewrite version")?;
