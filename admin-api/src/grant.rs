@@ -124,10 +124,20 @@ mod tests {
             write: false,
             delete: false,
             owner: false,
+            bypass_governance: false,
         };
+        // Unset, the bypass is left out: requests read as before it existed.
         assert_eq!(
             serde_json::to_value(&put).unwrap(),
             json!({"bucket":"b","read":true,"write":false,"delete":false,"owner":false})
+        );
+        let bypass = PutGrant {
+            bypass_governance: true,
+            ..put
+        };
+        assert_eq!(
+            serde_json::to_value(&bypass).unwrap()["bypass_governance"],
+            json!(true)
         );
         assert!(serde_json::from_value::<RemoveGrant>(json!({"bucket":"b","x":1})).is_err());
         let rm: RemoveGrant = serde_json::from_value(json!({"bucket":"b"})).unwrap();

@@ -181,6 +181,7 @@ async fn large_streamed_round_trip_with_metadata_and_checksums() {
         system: vec![("cache-control".into(), "no-cache".into())],
         user: vec![("owner".into(), "me".into())],
         tags: vec![("tier".into(), "cold".into())],
+        lock: Default::default(),
     };
     let opts = PutOptions {
         meta: meta.clone(),
@@ -595,14 +596,14 @@ async fn delete_objects_in_one_transaction() {
     }
     items.push(("never-existed".to_string(), None));
     items.push(("k1".to_string(), Some(VersionId::Id("not-an-id".into()))));
-    let results = e.delete_objects("bkt", &items).await.unwrap();
+    let results = e.delete_objects("bkt", &items, false).await.unwrap();
     assert_eq!(results.len(), items.len());
     assert!(results[..41].iter().all(|r| r.is_ok()));
     assert!(matches!(results[41], Err(EngineError::InvalidArgument(_))));
     let s = e.stats().unwrap();
     assert_eq!((s.versions, s.chunks_referenced), (0, 0));
     assert!(matches!(
-        e.delete_objects("nobucket", &items).await,
+        e.delete_objects("nobucket", &items, false).await,
         Err(EngineError::NoSuchBucket(_))
     ));
     e.delete_bucket("bkt").unwrap();

@@ -127,13 +127,6 @@ mod tests {
             })),
             "InvalidArgument"
         );
-        assert_eq!(
-            code(refuse_unenforced(&Requested {
-                object_lock: true,
-                ..Default::default()
-            })),
-            "InvalidRequest"
-        );
         for r in [
             Requested {
                 kms_key: true,
@@ -150,11 +143,5 @@ mod tests {
         ] {
             assert_eq!(code(refuse_unenforced(&r)), "NotImplemented");
         }
-        assert_eq!(
-            code(refuse_bucket_object_lock(Some(true))),
-            "NotImplemented"
-        );
-        assert!(refuse_bucket_object_lock(Some(false)).is_ok());
-        assert!(refuse_bucket_object_lock(None).is_ok());
     }
 }

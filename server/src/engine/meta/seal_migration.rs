@@ -210,6 +210,7 @@ mod tests {
                             system: vec![],
                             user: vec![("who".into(), MARKER.into())],
                             tags: vec![],
+                            lock: Default::default(),
                         },
                     };
                     let k = upload_key("bkt", &format!("up/{i}"), &id);

@@ -364,6 +364,7 @@ mod tests {
                 system: vec![("cache-control".into(), "no-store".into())],
                 user: vec![("owner".into(), "secret-owner".into())],
                 tags: vec![("retention".into(), "secret-tag".into())],
+                lock: Default::default(),
             },
         }
     }
