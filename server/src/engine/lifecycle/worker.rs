@@ -483,7 +483,6 @@ pub(crate) fn plan(
         }
         upload_marker = page.next_key_marker.zip(page.next_upload_id_marker);
     }
-    drop(keep);
     plan.total = seen;
     let mut order = heap.into_vec();
     order.sort_unstable();
