@@ -13,6 +13,7 @@ mod bucket;
 mod error;
 mod grant;
 mod key;
+mod lifecycle;
 mod share;
 mod status;
 mod timestamp;
@@ -22,6 +23,11 @@ pub use bucket::{Bucket, CreateBucket, Versioning};
 pub use error::{ErrorBody, ErrorDetail};
 pub use grant::{Grant, PutGrant, RemoveGrant};
 pub use key::{CreateKey, Key};
+pub use lifecycle::{
+    AbortIncompleteMultipartUpload, Expiration, Lifecycle, LifecyclePlan, LifecycleRule,
+    NoncurrentVersionExpiration, PLAN_DEFAULT_LIMIT, PLAN_MAX_LIMIT, PlannedAction, RuleFilter,
+    RuleStatus, Tag,
+};
 pub use share::{CreateShare, Share};
 pub use status::{Health, Status};
 pub use timestamp::Timestamp;

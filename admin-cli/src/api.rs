@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use coffer_admin_api::{
-    Bucket, CreateBucket, CreateKey, CreateShare, Grant, Health, Key, PutGrant, RemoveGrant, Share,
-    Status, Timestamp, WorkerState, WorkerStatus,
+    Bucket, CreateBucket, CreateKey, CreateShare, Expiration, Grant, Health, Key, Lifecycle,
+    LifecyclePlan, LifecycleRule, PutGrant, RemoveGrant, RuleFilter, Share, Status, Timestamp,
+    WorkerState, WorkerStatus,
 };
 
 use crate::client::ApiError;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use clap_complete::Shell;
+use coffer_admin_api::{PLAN_DEFAULT_LIMIT, PLAN_MAX_LIMIT};
 
 use crate::duration::parse_duration;
 use crate::target::{GrantTarget, ObjectTarget, parse_grant_target, parse_object_target};
@@ -72,6 +73,9 @@ pub enum Command {
     Status,
     /// Background workers: state, steps done, last success and last error
     Workers,
+    /// A bucket's lifecycle rules (set by S3 clients) and what they will do
+    #[command(subcommand, arg_required_else_help = true)]
+    Lifecycle(LifecycleCommand),
     /// Print a presigned GET URL for one object (for curl), signed with a chosen access key
     Share(ShareArgs),
     /// Print a shell completion script
@@ -91,6 +95,24 @@ pub enum BucketCommand {
     Info { name: String },
     /// Delete an empty bucket
     Delete { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LifecycleCommand {
+    /// Show a bucket's lifecycle rules: filter and actions of each
+    Show { bucket: String },
+    /// List what the rules will do as the bucket stands, earliest first
+    Plan {
+        bucket: String,
+        /// List at most this many actions (the earliest); the count of all is always shown
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = PLAN_DEFAULT_LIMIT,
+            value_parser = clap::value_parser!(u64).range(1..=PLAN_MAX_LIMIT)
+        )]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +211,21 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plan_limit_defaults_and_is_capped() {
+        let limit = |args: &[&str]| -> Result<u64, clap::Error> {
+            let cli = Cli::try_parse_from([&["coffer", "lifecycle", "plan", "b"], args].concat())?;
+            match cli.command {
+                Command::Lifecycle(LifecycleCommand::Plan { limit, .. }) => Ok(limit),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(limit(&[]).unwrap(), PLAN_DEFAULT_LIMIT);
+        assert_eq!(limit(&["--limit", "5"]).unwrap(), 5);
+        assert!(limit(&["--limit", "0"]).is_err());
+        assert!(limit(&["--limit", "10001"]).is_err());
     }
 
     #[test]

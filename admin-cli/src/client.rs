@@ -120,6 +120,15 @@ fn refusal(status: &u16, code: &str, message: &str, subject: &Subject) -> String
         ) => {
             format!("bucket {b} already exists")
         }
+        (
+            "NoSuchLifecycleConfiguration",
+            Subject {
+                bucket: Some(b), ..
+            },
+        ) => format!(
+            "bucket {b} has no lifecycle configuration; S3 clients set one \
+             (aws s3api put-bucket-lifecycle-configuration)"
+        ),
         _ if !message.is_empty() => message.to_owned(),
         _ => format!("the admin API refused the request (HTTP {status} {code})"),
     }

@@ -73,11 +73,21 @@ impl Table {
 
 /// `label:  value` lines with the values aligned.
 pub fn fields(pairs: &[(&str, String)]) -> String {
-    let width = pairs
-        .iter()
+    fields_at(pairs, label_width(pairs))
+}
+
+/// The width of the longest `label:` among `pairs`.
+pub fn label_width<'a>(pairs: impl IntoIterator<Item = &'a (&'a str, String)>) -> usize {
+    pairs
+        .into_iter()
         .map(|(label, _)| label.chars().count() + 1)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// [`fields`] with the values at a given column (`label_width` of several
+/// blocks, so that they line up with each other).
+pub fn fields_at(pairs: &[(&str, String)], width: usize) -> String {
     let mut out = String::new();
     for (label, value) in pairs {
         let label = format!("{label}:");

@@ -4,6 +4,7 @@ mod bucket;
 mod completions;
 mod grant;
 mod key;
+mod lifecycle;
 mod share;
 mod status;
 mod workers;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli, env: &Environment) -> Result<(), CliError> {
         Command::Status => status::run(&ctx),
         Command::Share(args) => share::run(&ctx, args),
         Command::Workers => workers::run(&ctx),
+        Command::Lifecycle(cmd) => lifecycle::run(&ctx, cmd),
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -9,6 +9,7 @@ mod aws_cli;
 mod crash;
 mod dedup_encryption;
 mod duplicity;
+mod lifecycle_cli;
 mod rclone;
 mod restic;
 mod s3cmd;

@@ -38,6 +38,17 @@ impl ApiError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
     }
+    /// A bucket without lifecycle rules (S3's `NoSuchLifecycleConfiguration`).
+    pub fn no_lifecycle(bucket: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchLifecycleConfiguration",
+            format!(
+                "bucket {bucket} has no lifecycle configuration \
+                 (S3 clients set one with PutBucketLifecycleConfiguration)"
+            ),
+        )
+    }
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -74,6 +85,11 @@ impl From<EngineError> for ApiError {
                 ApiError::invalid(format!("invalid bucket name: {b:?}"))
             }
             EngineError::InvalidArgument(m) => ApiError::invalid(m),
+            EngineError::NoSuchLifecycleConfiguration => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchLifecycleConfiguration",
+                "the bucket has no lifecycle configuration",
+            ),
             other => {
                 tracing::error!(error = %other, "admin API: internal error");
                 ApiError::new(

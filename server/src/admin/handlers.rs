@@ -11,7 +11,7 @@ use super::json;
 use super::presign::{MAX_EXPIRES_SECONDS, PresignRequest, presign_get};
 use crate::blocking_pool;
 use crate::engine::access::{KeyAuth, Permission};
-use crate::engine::{BucketInfo, ListQuery};
+use crate::engine::{BucketInfo, EngineError, ListQuery};
 
 pub type Answer = Result<(StatusCode, Value), ApiError>;
 
@@ -144,6 +144,36 @@ pub fn bucket(st: &AdminState, name: &str) -> Answer {
 pub fn delete_bucket(st: &AdminState, name: &str) -> Answer {
     st.engine.delete_bucket(name)?;
     Ok((StatusCode::NO_CONTENT, Value::Null))
+}
+
+/// A bucket's lifecycle rules; 404 when it has none.
+pub fn lifecycle(st: &AdminState, name: &str) -> Answer {
+    match st.engine.lifecycle(name)? {
+        Some(config) => ok(json::lifecycle(&config)),
+        None => Err(ApiError::no_lifecycle(name)),
+    }
+}
+
+/// What a bucket's rules will do, earliest first: `?limit=N` actions
+/// (default and cap in `coffer_admin_api`), and the count of all.
+pub fn lifecycle_plan(st: &AdminState, name: &str, query: &[(String, String)]) -> Answer {
+    let limit = match query.iter().rev().find(|(k, _)| k == "limit") {
+        None => api::PLAN_DEFAULT_LIMIT,
+        Some((_, v)) => v.parse::<u64>().map_err(|_| {
+            ApiError::invalid(format!(
+                "limit must be a whole number of actions (0 to {}), not {v:?}",
+                api::PLAN_MAX_LIMIT
+            ))
+        })?,
+    }
+    .min(api::PLAN_MAX_LIMIT);
+    // At most PLAN_MAX_LIMIT, which fits any usize.
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    match st.engine.lifecycle_plan(name, limit) {
+        Ok(plan) => ok(json::lifecycle_plan(&plan)),
+        Err(EngineError::NoSuchLifecycleConfiguration) => Err(ApiError::no_lifecycle(name)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn list_keys(st: &AdminState) -> Answer {

@@ -4,6 +4,8 @@
 use coffer_admin_api as api;
 
 use crate::engine::access::{AccessKeyInfo, Grant, Permissions};
+use crate::engine::lifecycle::rules::{Expiration, LifecycleRule};
+use crate::engine::lifecycle::{LifecycleConfig, LifecyclePlan, PlannedAction};
 use crate::engine::{BucketInfo, VersioningState};
 
 /// A grant as answers carry it; `access_key_id` only in a bucket's grants.
@@ -47,6 +49,81 @@ pub fn bucket(b: &BucketInfo, objects: u64, logical_bytes: u64) -> api::Bucket {
         objects: Some(objects),
         logical_bytes: Some(logical_bytes),
         grants: None,
+    }
+}
+
+/// A bucket's lifecycle rules, in the order they were put.
+pub fn lifecycle(c: &LifecycleConfig) -> api::Lifecycle {
+    api::Lifecycle {
+        rules: c.rules.iter().map(lifecycle_rule).collect(),
+    }
+}
+
+fn lifecycle_rule(r: &LifecycleRule) -> api::LifecycleRule {
+    api::LifecycleRule {
+        id: r.id.clone(),
+        status: if r.enabled {
+            api::RuleStatus::Enabled
+        } else {
+            api::RuleStatus::Disabled
+        },
+        filter: api::RuleFilter {
+            prefix: r.filter.prefix.clone(),
+            tags: r
+                .filter
+                .tags
+                .iter()
+                .map(|(key, value)| api::Tag {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            object_size_greater_than: r.filter.size_greater_than,
+            object_size_less_than: r.filter.size_less_than,
+        },
+        expiration: r.expiration.map(|e| match e {
+            Expiration::Days(days) => api::Expiration {
+                days: Some(days),
+                ..api::Expiration::default()
+            },
+            Expiration::Date(date) => api::Expiration {
+                date: Some(api::Timestamp::rfc3339(date)),
+                ..api::Expiration::default()
+            },
+            Expiration::ExpiredObjectDeleteMarker(on) => api::Expiration {
+                expired_object_delete_marker: Some(on),
+                ..api::Expiration::default()
+            },
+        }),
+        noncurrent_version_expiration: r.noncurrent.map(|n| api::NoncurrentVersionExpiration {
+            noncurrent_days: n.days,
+            newer_noncurrent_versions: n.newer_versions,
+        }),
+        abort_incomplete_multipart_upload: r.abort_upload_days.map(|days| {
+            api::AbortIncompleteMultipartUpload {
+                days_after_initiation: days,
+            }
+        }),
+    }
+}
+
+/// What the rules will do, earliest first, as the engine planned it.
+pub fn lifecycle_plan(p: &LifecyclePlan) -> api::LifecyclePlan {
+    api::LifecyclePlan {
+        total: p.total,
+        versions_scanned: p.versions_scanned,
+        actions: p.actions.iter().map(planned_action).collect(),
+    }
+}
+
+fn planned_action(a: &PlannedAction) -> api::PlannedAction {
+    api::PlannedAction {
+        key: a.key.clone(),
+        version_id: a.version_id.clone(),
+        upload_id: a.upload_id.clone(),
+        action: a.action.name().to_owned(),
+        rule_id: a.rule_id.clone(),
+        due: api::Timestamp::rfc3339(a.due),
     }
 }
 

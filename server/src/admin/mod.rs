@@ -100,6 +100,19 @@ fn bearer(req: &Request<Incoming>) -> Option<&str> {
         .map(str::trim)
 }
 
+/// A query string's `name=value` pairs, percent-decoded (`+` is a space);
+/// `None` when one is not UTF-8. A name without `=` has an empty value.
+fn parse_query(q: &str) -> Option<Vec<(String, String)>> {
+    q.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| decode_segment(&s.replace('+', " "));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
 /// Percent-decodes one path segment; `None` when it is not UTF-8.
 fn decode_segment(s: &str) -> Option<String> {
     let b = s.as_bytes();
@@ -147,6 +160,9 @@ async fn route(st: &AdminState, req: Request<Incoming>) -> Answer {
         return Err(ApiError::bad_request("path is not valid UTF-8"));
     };
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let Some(query) = parse_query(req.uri().query().unwrap_or_default()) else {
+        return Err(ApiError::bad_request("query string is not valid UTF-8"));
+    };
     if method == Method::GET && segs == ["v1", "health"] {
         return handlers::health(st);
     }
@@ -159,10 +175,18 @@ async fn route(st: &AdminState, req: Request<Incoming>) -> Answer {
         .map_err(|e| ApiError::bad_request(format!("request body: {e}")))?
         .to_bytes();
     // Engine calls may wait for a redb commit (an fsync): off the reactor.
-    tokio::task::block_in_place(|| dispatch(st, &method, &segs, &body))
+    tokio::task::block_in_place(|| dispatch(st, &method, &segs, &query, &body))
 }
 
-fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Answer {
+/// `query` is read only by the endpoints that take parameters; the others
+/// ignore it.
+fn dispatch(
+    st: &AdminState,
+    method: &Method,
+    segs: &[&str],
+    query: &[(String, String)],
+    body: &[u8],
+) -> Answer {
     use Method as M;
     match (method, segs) {
         (&M::GET, ["v1", "status"]) => handlers::status(st),
@@ -170,6 +194,10 @@ fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Ans
         (&M::POST, ["v1", "buckets"]) => handlers::create_bucket(st, body),
         (&M::GET, ["v1", "buckets", name]) => handlers::bucket(st, name),
         (&M::DELETE, ["v1", "buckets", name]) => handlers::delete_bucket(st, name),
+        (&M::GET, ["v1", "buckets", name, "lifecycle"]) => handlers::lifecycle(st, name),
+        (&M::GET, ["v1", "buckets", name, "lifecycle", "plan"]) => {
+            handlers::lifecycle_plan(st, name, query)
+        }
         (&M::GET, ["v1", "keys"]) => handlers::list_keys(st),
         (&M::POST, ["v1", "keys"]) => handlers::create_key(st, body),
         (&M::GET, ["v1", "keys", id]) => handlers::key(st, id),
@@ -184,6 +212,8 @@ fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Ans
             _,
             ["v1", "status" | "buckets" | "keys" | "share" | "workers"]
             | ["v1", "buckets" | "keys", _]
+            | ["v1", "buckets", _, "lifecycle"]
+            | ["v1", "buckets", _, "lifecycle", "plan"]
             | ["v1", "keys", _, "enable" | "disable" | "grants"],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("no such admin API endpoint")),
@@ -192,7 +222,7 @@ fn dispatch(st: &AdminState, method: &Method, segs: &[&str], body: &[u8]) -> Ans
 
 #[cfg(test)]
 mod tests {
-    use super::decode_segment;
+    use super::{decode_segment, parse_query};
 
     #[test]
     fn segments_decode() {
@@ -201,5 +231,21 @@ mod tests {
         assert_eq!(decode_segment("bad%zz"), None);
         assert_eq!(decode_segment("%ff"), None);
         assert_eq!(decode_segment("end%4").as_deref(), Some("end%4"));
+    }
+
+    #[test]
+    fn queries_decode() {
+        let pairs = |q: &str| parse_query(q).unwrap();
+        assert_eq!(pairs(""), vec![]);
+        assert_eq!(
+            pairs("limit=5&x=a%2Fb+c&flag"),
+            vec![
+                ("limit".to_owned(), "5".to_owned()),
+                ("x".to_owned(), "a/b c".to_owned()),
+                ("flag".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(pairs("&&limit=1&"), vec![("limit".into(), "1".into())]);
+        assert_eq!(parse_query("limit=%ff"), None);
     }
 }
