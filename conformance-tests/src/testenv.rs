@@ -110,6 +110,17 @@ impl TestEnv {
         self.root.path().join("home")
     }
 
+    /// The real `coffer` CLI, pointed at this test's server with its token file.
+    pub fn coffer_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = crate::coffer_cmd(&self.home());
+        c.arg("--url")
+            .arg(self.server.admin_url())
+            .arg("--token-file")
+            .arg(self.server.admin_token_file())
+            .args(args);
+        c
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.server.data_dir().to_path_buf()
     }

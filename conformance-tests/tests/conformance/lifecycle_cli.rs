@@ -2,7 +2,6 @@
 //! aws cli come back through the admin API as they were put, and the plan
 //! lists exactly what they will do, each action with its rule and due time.
 
-use std::process::Command;
 use std::time::Duration;
 
 use coffer_conformance::clients::AwsCli;
@@ -11,17 +10,6 @@ use coffer_conformance::{TestEnv, coffer_test, run_cmd};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
-
-/// The real `coffer` CLI, pointed at `t`'s server with its token file.
-fn coffer_cmd(t: &TestEnv, args: &[&str]) -> Command {
-    let mut c = coffer_conformance::coffer_cmd(&t.home());
-    c.arg("--url")
-        .arg(t.server.admin_url())
-        .arg("--token-file")
-        .arg(t.server.admin_token_file())
-        .args(args);
-    c
-}
 
 /// Midnight UTC after `t` plus `days`, as AWS rounds lifecycle days.
 fn midnight_after(t: OffsetDateTime, days: i64) -> String {
@@ -101,7 +89,7 @@ coffer_test!(
 
         // The rules as they were put.
         let show = run_cmd(
-            coffer_cmd(&t, &["lifecycle", "show", b, "--json"]),
+            t.coffer_cmd(&["lifecycle", "show", b, "--json"]),
             Duration::from_secs(60),
         );
         show.assert_ok();
@@ -125,7 +113,7 @@ coffer_test!(
             "{show}"
         );
         run_cmd(
-            coffer_cmd(&t, &["lifecycle", "show", b]),
+            t.coffer_cmd(&["lifecycle", "show", b]),
             Duration::from_secs(60),
         )
         .assert_ok()
@@ -172,7 +160,7 @@ coffer_test!(
         expected.sort_by_key(|a| a["due"].as_str().unwrap().to_owned());
 
         let plan = run_cmd(
-            coffer_cmd(&t, &["lifecycle", "plan", b, "--json"]),
+            t.coffer_cmd(&["lifecycle", "plan", b, "--json"]),
             Duration::from_secs(60),
         );
         plan.assert_ok();
@@ -191,7 +179,7 @@ coffer_test!(
         assert_eq!(actions, expected, "{plan}");
 
         let limited = run_cmd(
-            coffer_cmd(&t, &["lifecycle", "plan", b, "--limit", "1", "--json"]),
+            t.coffer_cmd(&["lifecycle", "plan", b, "--limit", "1", "--json"]),
             Duration::from_secs(60),
         );
         limited.assert_ok();
@@ -201,7 +189,7 @@ coffer_test!(
         assert_eq!(limited["actions"][0]["key"], "tmp/x", "{limited}");
 
         run_cmd(
-            coffer_cmd(&t, &["lifecycle", "plan", b]),
+            t.coffer_cmd(&["lifecycle", "plan", b]),
             Duration::from_secs(60),
         )
         .assert_ok()
@@ -245,7 +233,7 @@ coffer_test!(
         let bare = "lifecycle-cli-none";
         t.create_bucket(bare);
         for cmd in [["lifecycle", "show", bare], ["lifecycle", "plan", bare]] {
-            let out = run_cmd(coffer_cmd(&t, &cmd), Duration::from_secs(60));
+            let out = run_cmd(t.coffer_cmd(&cmd), Duration::from_secs(60));
             out.assert_failed();
             assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
             assert!(
@@ -256,7 +244,7 @@ coffer_test!(
             assert!(out.stdout.is_empty(), "{out}");
         }
         let out = run_cmd(
-            coffer_cmd(&t, &["lifecycle", "show", "lifecycle-cli-missing"]),
+            t.coffer_cmd(&["lifecycle", "show", "lifecycle-cli-missing"]),
             Duration::from_secs(60),
         );
         out.assert_failed();

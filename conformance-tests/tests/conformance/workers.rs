@@ -1,23 +1,11 @@
 //! `coffer workers` against a real cofferd: the supervised background workers
 //! are listed, with the steps they did for real uploads.
 
-use std::process::Command;
 use std::time::Duration;
 
 use coffer_conformance::clients::AwsCli;
 use coffer_conformance::files::write_random;
 use coffer_conformance::{TestEnv, coffer_test, run_cmd};
-
-/// The real `coffer` CLI, pointed at `t`'s server with its token file.
-fn coffer_cmd(t: &TestEnv, args: &[&str]) -> Command {
-    let mut c = coffer_conformance::coffer_cmd(&t.home());
-    c.arg("--url")
-        .arg(t.server.admin_url())
-        .arg("--token-file")
-        .arg(t.server.admin_token_file())
-        .args(args);
-    c
-}
 
 // The shared server: its writer has done at least this test's step.
 coffer_test!(coffer_workers_lists_the_running_workers, shared, |t| {
@@ -37,7 +25,7 @@ coffer_test!(coffer_workers_lists_the_running_workers, shared, |t| {
     .assert_ok();
 
     let out = run_cmd(
-        coffer_cmd(&t, &["workers", "--json"]),
+        t.coffer_cmd(&["workers", "--json"]),
         Duration::from_secs(60),
     );
     out.assert_ok();
@@ -55,7 +43,7 @@ coffer_test!(coffer_workers_lists_the_running_workers, shared, |t| {
     assert_eq!(writer["errors"], 0, "{writer}");
     assert!(writer["last_success"].is_string(), "{writer}");
 
-    let table = run_cmd(coffer_cmd(&t, &["workers"]), Duration::from_secs(60));
+    let table = run_cmd(t.coffer_cmd(&["workers"]), Duration::from_secs(60));
     table
         .assert_ok()
         .assert_stdout_contains("NAME")

@@ -81,12 +81,56 @@ impl<V> GenerationCache<V> {
 /// `relevant` picks.
 pub(crate) struct Invalidator<V> {
     pub cache: Arc<GenerationCache<V>>,
-    pub relevant: fn(&Change) -> bool,
+    pub relevant: Box<dyn Fn(&Change) -> bool + Send + Sync>,
+}
+
+/// For a cache of one bucket setting: a change to that setting, or a
+/// bucket created or deleted (a recreated bucket starts without it).
+pub(crate) fn bucket_setting_invalidator<V>(
+    cache: Arc<GenerationCache<V>>,
+    setting: &'static str,
+) -> Invalidator<V> {
+    Invalidator {
+        cache,
+        relevant: Box::new(move |c| match c {
+            Change::BucketSettingChanged { setting: s, .. } => s == setting,
+            Change::BucketCreated { .. } | Change::BucketDeleted { .. } => true,
+            _ => false,
+        }),
+    }
+}
+
+impl<T: Clone> GenerationCache<Option<T>> {
+    /// A bucket's sealed setting `name`, decoded, from memory while no
+    /// change ended the generation; `None` when the bucket has none.
+    /// `NoSuchBucket` for a bucket that does not exist (never cached).
+    pub fn bucket_setting(
+        &self,
+        meta: &super::meta::MetaStore,
+        bucket: &str,
+        name: &str,
+        what: &'static str,
+        decode: fn(&[u8]) -> super::EngineResult<T>,
+    ) -> super::EngineResult<Option<T>> {
+        if let Some(v) = self.get(bucket) {
+            return Ok(v.as_ref().clone());
+        }
+        // Taken before the snapshot, so a change during it is never missed.
+        let generation = self.generation();
+        let txn = meta.read()?;
+        super::meta::buckets::get(&txn, bucket)?;
+        let value = match super::meta::buckets::sealed_setting(&txn, bucket, name, what)? {
+            Some(plain) => Some(decode(&plain)?),
+            None => None,
+        };
+        self.put(bucket, generation, Arc::new(value.clone()));
+        Ok(value)
+    }
 }
 
 impl<V: Send + Sync + 'static> CommitHook for Invalidator<V> {
     fn durable(&self, changes: &[Change]) {
-        if changes.iter().any(self.relevant) {
+        if changes.iter().any(|c| (self.relevant)(c)) {
             self.cache.invalidate();
         }
     }
@@ -100,7 +144,7 @@ mod tests {
         let c = Arc::new(GenerationCache::new(4));
         let hook = Invalidator {
             cache: c.clone(),
-            relevant: |ch| matches!(ch, Change::BucketDeleted { .. }),
+            relevant: Box::new(|ch| matches!(ch, Change::BucketDeleted { .. })),
         };
         (c, hook)
     }

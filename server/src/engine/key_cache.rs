@@ -43,12 +43,12 @@ pub(crate) fn new_cache() -> Arc<KeyCache> {
 pub(crate) fn invalidator(cache: Arc<KeyCache>) -> Invalidator<CachedKey> {
     Invalidator {
         cache,
-        relevant: |c| {
+        relevant: Box::new(|c| {
             matches!(
                 c,
                 Change::AccessKeyChanged { .. } | Change::GrantChanged { .. }
             )
-        },
+        }),
     }
 }
 

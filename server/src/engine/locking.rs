@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::error::{EngineError, EngineResult};
-use super::generation_cache::{GenerationCache, Invalidator};
+use super::generation_cache::{GenerationCache, Invalidator, bucket_setting_invalidator};
 use super::meta::buckets;
 use super::meta::codec::micros;
-use super::meta::hook::Change;
 use super::meta::versions;
 use super::object_lock::{self, BucketLock, LockError, Retention, SETTING, VersionLock, WHAT};
 use super::objects::{check_key, manifest_meta, set_manifest_meta};
@@ -24,14 +23,7 @@ pub(crate) fn new_cache() -> Arc<LockCache> {
 }
 
 pub(crate) fn invalidator(cache: Arc<LockCache>) -> Invalidator<Option<BucketLock>> {
-    Invalidator {
-        cache,
-        relevant: |c| match c {
-            Change::BucketSettingChanged { setting, .. } => setting == SETTING,
-            Change::BucketCreated { .. } | Change::BucketDeleted { .. } => true,
-            _ => false,
-        },
-    }
+    bucket_setting_invalidator(cache, SETTING)
 }
 
 /// A bucket's lock configuration inside a write transaction.
@@ -77,20 +69,13 @@ impl Engine {
 
     /// A bucket's lock configuration; `None` when object lock is not enabled.
     pub fn bucket_lock(&self, bucket: &str) -> EngineResult<Option<BucketLock>> {
-        let cache = &self.inner.lock_cache;
-        if let Some(c) = cache.get(bucket) {
-            return Ok(*c);
-        }
-        // Taken before the snapshot: see `generation_cache`.
-        let generation = cache.generation();
-        let txn = self.inner.meta.read()?;
-        buckets::get(&txn, bucket)?;
-        let lock = match buckets::sealed_setting(&txn, bucket, SETTING, WHAT)? {
-            Some(plain) => Some(BucketLock::decode(&plain)?),
-            None => None,
-        };
-        cache.put(bucket, generation, Arc::new(lock));
-        Ok(lock)
+        self.inner.lock_cache.bucket_setting(
+            &self.inner.meta,
+            bucket,
+            SETTING,
+            WHAT,
+            BucketLock::decode,
+        )
     }
 
     /// Sets a bucket's lock configuration. On a bucket without object lock

@@ -14,9 +14,8 @@ use time::OffsetDateTime;
 
 use super::Engine;
 use super::error::{EngineError, EngineResult};
-use super::generation_cache::{GenerationCache, Invalidator};
+use super::generation_cache::{GenerationCache, Invalidator, bucket_setting_invalidator};
 use super::meta::buckets;
-use super::meta::hook::Change;
 use super::types::ObjectInfo;
 use evaluate::{Action, Row};
 pub use rules::{LifecycleConfig, LifecycleError};
@@ -34,28 +33,8 @@ pub(crate) fn new_cache() -> Arc<LifecycleCache> {
     Arc::new(GenerationCache::new(CACHE_CAPACITY))
 }
 
-/// Ends the cache's generation when a configuration changes or a bucket
-/// comes or goes (a recreated bucket starts without one).
 pub(crate) fn invalidator(cache: Arc<LifecycleCache>) -> Invalidator<Option<Arc<LifecycleConfig>>> {
-    Invalidator {
-        cache,
-        relevant: |c| match c {
-            Change::BucketSettingChanged { setting, .. } => setting == SETTING,
-            Change::BucketCreated { .. } | Change::BucketDeleted { .. } => true,
-            _ => false,
-        },
-    }
-}
-
-/// Reads a configuration inside a snapshot.
-pub(crate) fn read_config(
-    txn: &super::meta::ReadTxn,
-    bucket: &str,
-) -> EngineResult<Option<LifecycleConfig>> {
-    match buckets::sealed_setting(txn, bucket, SETTING, WHAT)? {
-        Some(plain) => Ok(Some(LifecycleConfig::decode(&plain)?)),
-        None => Ok(None),
-    }
+    bucket_setting_invalidator(cache, SETTING)
 }
 
 /// What `x-amz-expiration` says of a current version.
@@ -119,17 +98,11 @@ impl Engine {
     /// (S3: `NoSuchLifecycleConfiguration`).
     /// Served from memory between changes: every object request asks.
     pub fn lifecycle(&self, bucket: &str) -> EngineResult<Option<Arc<LifecycleConfig>>> {
-        let cache = &self.inner.lifecycle_cache;
-        if let Some(c) = cache.get(bucket) {
-            return Ok(c.as_ref().clone());
-        }
-        // Taken before the snapshot: see `generation_cache`.
-        let generation = cache.generation();
-        let txn = self.inner.meta.read()?;
-        buckets::get(&txn, bucket)?;
-        let config = read_config(&txn, bucket)?.map(Arc::new);
-        cache.put(bucket, generation, Arc::new(config.clone()));
-        Ok(config)
+        self.inner
+            .lifecycle_cache
+            .bucket_setting(&self.inner.meta, bucket, SETTING, WHAT, |b| {
+                LifecycleConfig::decode(b).map(Arc::new)
+            })
     }
 
     /// Sets (`Some`) or removes (`None`) a bucket's lifecycle configuration.
