@@ -127,6 +127,31 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 4)]
     pub memory_streams: usize,
 
+    /// Versions loaded into the bucket the lifecycle worker passes over.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub lifecycle_versions: usize,
+    /// Keys the versions are spread over (round robin).
+    #[arg(long, default_value_t = 1000)]
+    pub lifecycle_keys: usize,
+    #[arg(long, default_value_t = 32)]
+    pub lifecycle_load_concurrency: usize,
+    /// Body size of the small PUTs measured with the worker idle and running.
+    #[arg(long, default_value_t = 4096)]
+    pub lifecycle_put_size: usize,
+    #[arg(long, default_value_t = 32)]
+    pub lifecycle_put_concurrency: usize,
+    /// Seconds of each measured phase (PUTs idle, worker alone, PUTs with the worker).
+    #[arg(long, default_value_t = 20.0)]
+    pub lifecycle_seconds: f64,
+    /// Rounds of the three phases (the rules are deleted again before each round's
+    /// idle phase).
+    #[arg(long, default_value_t = 2)]
+    pub lifecycle_rounds: usize,
+    /// cofferd's `COFFER_CLOCK_SPEEDUP` in this scenario (3,600,000: the worker's
+    /// one-hour interval between passes is one real millisecond).
+    #[arg(long, default_value_t = 3_600_000.0)]
+    pub lifecycle_clock_speedup: f64,
+
     /// moto keeps objects in memory: scenarios storing more than this are skipped for it
     /// (reported as infeasible).
     #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]

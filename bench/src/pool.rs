@@ -76,6 +76,45 @@ where
     F: Fn(Connection, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = (Connection, Result<u64, ClientError>)> + Send + 'static,
 {
+    run_until(endpoint, server_pid, concurrency, total, None, op).await
+}
+
+/// Like [`run`], but for a fixed time instead of a fixed count: workers start
+/// no operation after `duration` (those in flight finish and are counted).
+pub async fn run_for<F, Fut>(
+    endpoint: &Arc<Endpoint>,
+    server_pid: Option<u32>,
+    concurrency: usize,
+    duration: Duration,
+    op: F,
+) -> Result<PhaseOutcome, ClientError>
+where
+    F: Fn(Connection, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (Connection, Result<u64, ClientError>)> + Send + 'static,
+{
+    run_until(
+        endpoint,
+        server_pid,
+        concurrency,
+        usize::MAX,
+        Some(duration),
+        op,
+    )
+    .await
+}
+
+async fn run_until<F, Fut>(
+    endpoint: &Arc<Endpoint>,
+    server_pid: Option<u32>,
+    concurrency: usize,
+    total: usize,
+    duration: Option<Duration>,
+    op: F,
+) -> Result<PhaseOutcome, ClientError>
+where
+    F: Fn(Connection, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (Connection, Result<u64, ClientError>)> + Send + 'static,
+{
     let concurrency = concurrency.clamp(1, total.max(1));
     let mut conns = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
@@ -87,6 +126,7 @@ where
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let meter = Meter::start(server_pid);
+    let deadline = duration.map(|d| Instant::now() + d);
     let mut tasks = Vec::with_capacity(concurrency);
     for conn in conns {
         let op = op.clone();
@@ -97,7 +137,7 @@ where
             let mut latencies = Vec::new();
             let mut bytes = 0u64;
             loop {
-                if stop.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);

@@ -179,6 +179,48 @@ const ROWS: &[Row] = &[
         1.0,
         true,
     ),
+    row(
+        "lifecycle",
+        "lifecycle: evaluation, worker alone (versions/s)",
+        "lifecycle.alone.versions_per_s",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
+        "lifecycle: evaluation during small PUTs (versions/s)",
+        "lifecycle.busy.versions_per_s",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
+        "lifecycle: small PUT, worker idle (ops/s)",
+        "lifecycle.put_idle.ops_per_s",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
+        "lifecycle: small PUT, worker running (ops/s)",
+        "lifecycle.put_busy.ops_per_s",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
+        "lifecycle: small PUT running ÷ idle",
+        "lifecycle.put_ratio",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
+        "lifecycle: load, versioned empty PUT (ops/s)",
+        "lifecycle.load.ops_per_s",
+        1.0,
+        true,
+    ),
 ];
 
 fn find<'a>(report: &'a Report, server: &str, scenario: &str) -> Option<&'a ScenarioRun> {
@@ -356,6 +398,7 @@ fn headroom(run: &ScenarioRun) -> String {
         "memory" => Some(("memory.put", true)),
         "small" => Some(("small.put", false)),
         "list" => Some(("list.populate", false)),
+        "lifecycle" => Some(("lifecycle.load", false)),
         _ => None,
     };
     let Some((p, bytes)) = pick else {

@@ -239,6 +239,29 @@ impl Connection {
         }
     }
 
+    /// PutBucketLifecycleConfiguration with `xml` as the body.
+    pub async fn put_lifecycle(&mut self, bucket: &str, xml: &str) -> Result<(), ClientError> {
+        let body = Bytes::from(xml.to_owned());
+        let r = self
+            .send(Method::PUT, bucket, None, &[("lifecycle", "")], body)
+            .await?;
+        Self::drain(r).await.map(|_| ())
+    }
+
+    /// DeleteBucketLifecycle.
+    pub async fn delete_lifecycle(&mut self, bucket: &str) -> Result<(), ClientError> {
+        let r = self
+            .send(
+                Method::DELETE,
+                bucket,
+                None,
+                &[("lifecycle", "")],
+                Bytes::new(),
+            )
+            .await?;
+        Self::drain(r).await.map(|_| ())
+    }
+
     pub async fn put(&mut self, bucket: &str, key: &str, body: Bytes) -> Result<u64, ClientError> {
         let n = body.len() as u64;
         let r = self.send(Method::PUT, bucket, Some(key), &[], body).await?;

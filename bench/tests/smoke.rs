@@ -39,13 +39,14 @@ fn every_scenario_at_tiny_size_against_cofferd() {
     let (list_keys, list_page, list_passes): (usize, usize, usize) = (1_234, 500, 2);
     let nights = 3;
     let (memory_size, memory_streams) = (5 * 1_048_576, 2);
+    let (lc_versions, lc_keys) = (2_500, 100);
     let out = Command::new(env!("CARGO_BIN_EXE_coffer-bench"))
         .arg("run")
         .args([
             "--servers",
             "coffer",
             "--scenarios",
-            "large,small,list,dump,memory",
+            "large,small,list,dump,memory,lifecycle",
         ])
         .arg("--cofferd")
         .arg(&cofferd)
@@ -92,6 +93,13 @@ fn every_scenario_at_tiny_size_against_cofferd() {
         ])
         .args(["--memory-size", &memory_size.to_string()])
         .args(["--memory-streams", &memory_streams.to_string()])
+        .args([
+            "--lifecycle-versions",
+            &lc_versions.to_string(),
+            "--lifecycle-keys",
+            &lc_keys.to_string(),
+        ])
+        .args(["--lifecycle-seconds", "0.5", "--lifecycle-rounds", "2"])
         .output()
         .expect("run coffer-bench");
     assert!(
@@ -104,7 +112,7 @@ fn every_scenario_at_tiny_size_against_cofferd() {
         serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
             .expect("json parses");
     let runs = report["runs"].as_array().expect("runs");
-    assert_eq!(runs.len(), 5, "one run per scenario: {runs:?}");
+    assert_eq!(runs.len(), 6, "one run per scenario: {runs:?}");
     let run = |scenario: &str| {
         runs.iter()
             .find(|r| r["server"] == "coffer" && r["scenario"] == scenario)
@@ -185,6 +193,22 @@ fn every_scenario_at_tiny_size_against_cofferd() {
     assert_eq!(metric(memory, "memory.put.bytes"), want);
     assert_eq!(metric(memory, "memory.get.bytes"), want);
     assert!(metric(memory, "memory.peak_rss_mib") > 0.0);
+
+    let lifecycle = run("lifecycle");
+    assert_eq!(metric(lifecycle, "lifecycle.load.ops"), lc_versions as f64);
+    assert_eq!(
+        metric(lifecycle, "lifecycle.versions_after"),
+        lc_versions as f64
+    );
+    assert_eq!(
+        metric(lifecycle, "lifecycle.actions"),
+        0.0,
+        "nothing is due"
+    );
+    assert!(metric(lifecycle, "lifecycle.passes_total") >= 1.0);
+    assert!(metric(lifecycle, "lifecycle.put_idle.ops") > 0.0);
+    assert!(metric(lifecycle, "lifecycle.put_busy.ops") > 0.0);
+    assert!(metric(lifecycle, "lifecycle.put_ratio") > 0.0);
 
     let table = std::fs::read_to_string(&md).expect("markdown written");
     assert!(table.contains("| scenario / figure | coffer |"), "{table}");

@@ -1,8 +1,9 @@
-//! The five scenarios, their parameters, and what they share: bucket set-up and
+//! The six scenarios, their parameters, and what they share: bucket set-up and
 //! turning a measured phase into named figures.
 
 pub mod dump_dedup;
 pub mod large_objects;
+pub mod lifecycle;
 pub mod listing;
 pub mod memory;
 pub mod small_objects;
@@ -27,6 +28,8 @@ pub enum Scenario {
     List,
     Dump,
     Memory,
+    /// cofferd only: the lifecycle worker's evaluation rate and its cost to PUTs.
+    Lifecycle,
 }
 
 impl Scenario {
@@ -37,6 +40,7 @@ impl Scenario {
             Scenario::List => "list",
             Scenario::Dump => "dump",
             Scenario::Memory => "memory",
+            Scenario::Lifecycle => "lifecycle",
         }
     }
 }

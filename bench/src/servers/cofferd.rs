@@ -1,8 +1,9 @@
 //! Starts `cofferd` with default settings (dedup + zstd + AES-GCM) on a fresh data dir,
-//! port 0, and reads the bound port from its start-up lines with the server's own
-//! reader (`coffer_server::startup_lines`, which the test kit uses too). The bench
-//! keeps this launcher of its own: it is a product binary, async, and must not pull
-//! in the test kit's dependencies.
+//! port 0, and reads the bound ports (S3 and admin API) from its start-up lines with
+//! the server's own reader (`coffer_server::startup_lines`, which the test kit uses
+//! too). The bench keeps this launcher of its own: it is a product binary, async, and
+//! must not pull in the test kit's dependencies. Only the `lifecycle` scenario changes
+//! how it starts ([`StartOptions::clock_speedup`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use super::{RunningServer, ServerError, ServerKind, spawn};
+use super::{RunningServer, ServerError, ServerKind, StartOptions, spawn};
 use crate::s3_client::Endpoint;
 use coffer_server::sigv4::Credentials;
 use coffer_server::startup_lines::{S3_LISTENING, StartupReader};
@@ -19,7 +20,11 @@ use coffer_server::startup_lines::{S3_LISTENING, StartupReader};
 const ACCESS_KEY: &str = "COFFERBENCHROOTKEY01";
 const SECRET_KEY: &str = "coffer-bench-root-secret-key-0123456789ab";
 
-pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerError> {
+pub async fn start(
+    binary: &Path,
+    dir: &Path,
+    options: &StartOptions,
+) -> Result<RunningServer, ServerError> {
     let data = dir.join("data");
     let log = dir.join("cofferd.log");
     let mut cmd = Command::new(binary);
@@ -33,6 +38,9 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         .env_remove("COFFER_CONFIG")
         .env_remove("COFFER_DATA_DIR")
         .env_remove("COFFER_LISTEN");
+    if let Some(x) = options.clock_speedup {
+        cmd.env("COFFER_CLOCK_SPEEDUP", x.to_string());
+    }
     let mut child = spawn(cmd, &log, true)?;
     let stdout = child
         .stdout
@@ -43,7 +51,13 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         let mut reader = StartupReader::default();
         while let Ok(Some(line)) = lines.next_line().await {
             match reader.feed(&line) {
-                Ok(Some(startup)) => return Ok(startup.s3_addr()),
+                Ok(Some(startup)) => {
+                    let admin = startup
+                        .admin_url
+                        .split_once("://")
+                        .and_then(|(_, rest)| rest.trim_end_matches('/').parse().ok());
+                    return Ok(startup.s3_addr().map(|s3| (s3, admin)));
+                }
                 Ok(None) => {}
                 Err(e) => return Err(e.to_string()),
             }
@@ -51,8 +65,8 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         Ok(None)
     })
     .await;
-    let addr = match read {
-        Ok(Ok(Some(addr))) => addr,
+    let (addr, admin_addr) = match read {
+        Ok(Ok(Some(addrs))) => addrs,
         Ok(Err(why)) => return Err(startup_failed(&log, &why)),
         Ok(Ok(None)) | Err(_) => {
             let why = format!("no `{S3_LISTENING}http://HOST:PORT` line");
@@ -73,6 +87,7 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         }),
         data_dirs: vec![data],
         stores_on_disk: true,
+        admin_addr,
         child,
         log,
     })

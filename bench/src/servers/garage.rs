@@ -130,6 +130,7 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         }),
         data_dirs: vec![meta, data],
         stores_on_disk: true,
+        admin_addr: None,
         child,
         log,
     })

@@ -81,6 +81,8 @@ pub struct RunningServer {
     pub data_dirs: Vec<PathBuf>,
     /// Whether what it stores is on disk at all (moto and null keep nothing there).
     pub stores_on_disk: bool,
+    /// cofferd's admin API (from its start-up lines); `None` for the peers.
+    pub admin_addr: Option<SocketAddr>,
     child: Child,
     log: PathBuf,
 }
@@ -205,18 +207,27 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
+/// What one scenario changes in how a server is started. The default (every
+/// scenario but `lifecycle`) changes nothing.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// cofferd only: `COFFER_CLOCK_SPEEDUP`, the engine clock's speed.
+    pub clock_speedup: Option<f64>,
+}
+
 /// Starts `kind` from `binary` with its state under `dir` (which must be empty).
 pub async fn start(
     kind: ServerKind,
     binary: &Path,
     dir: &Path,
+    options: &StartOptions,
 ) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(dir).map_err(|source| ServerError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
     match kind {
-        ServerKind::Coffer => cofferd::start(binary, dir).await,
+        ServerKind::Coffer => cofferd::start(binary, dir, options).await,
         ServerKind::S3sFs => s3s_fs::start(binary, dir).await,
         ServerKind::Garage => garage::start(binary, dir).await,
         ServerKind::Moto => moto::start(binary, dir).await,

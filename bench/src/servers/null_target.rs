@@ -48,6 +48,7 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         }),
         data_dirs: vec![],
         stores_on_disk: false,
+        admin_addr: None,
         child,
         log,
     })

@@ -43,6 +43,7 @@ pub async fn start(binary: &Path, dir: &Path) -> Result<RunningServer, ServerErr
         }),
         data_dirs: vec![root],
         stores_on_disk: true,
+        admin_addr: None,
         child,
         log,
     })

@@ -1,0 +1,447 @@
+//! Scenario 6 (cofferd only): the lifecycle worker over a versioned bucket of many
+//! versions (default 1,000,000): how many versions a pass evaluates per second, alone
+//! and while small PUTs run, and small-PUT ops/s with the worker idle (no rules on
+//! any bucket) against with it running. The rules match every version and make
+//! nothing due for centuries, so every pass reads the whole bucket and deletes
+//! nothing; the version count is checked unchanged at the end.
+//!
+//! cofferd runs with its engine clock sped up (`COFFER_CLOCK_SPEEDUP`, default
+//! 3,600,000: the worker's one-hour interval is one real millisecond), so passes run
+//! back to back. Its figures come from the admin API (`GET /v1/workers`, the
+//! `lifecycle` row's pass and step counters), sampled every 100 ms.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+use super::{ScenarioError, create_bucket, expect_eq, record};
+use crate::payload::{self, DataKind};
+use crate::pool::{self, PhaseOutcome};
+use crate::results::Measured;
+use crate::s3_client::{ClientError, Connection};
+use crate::servers::RunningServer;
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Versions loaded into the bucket under rules.
+    pub versions: usize,
+    /// Keys they are spread over (round robin, so concurrent PUTs hit different keys).
+    pub keys: usize,
+    pub load_concurrency: usize,
+    /// Small PUTs: body size, concurrent connections, seconds per measured phase.
+    pub put_size: usize,
+    pub put_concurrency: usize,
+    pub seconds: f64,
+    /// Rounds of (PUTs, worker idle) then (worker alone) then (PUTs, worker running).
+    pub rounds: usize,
+    /// `COFFER_CLOCK_SPEEDUP` for this scenario's cofferd.
+    pub clock_speedup: f64,
+    pub seed: u64,
+}
+
+const VERSIONED: &str = "lc-versions";
+const PUTS: &str = "lc-puts";
+/// Every version matches; nothing is due for about 274 years.
+const RULES: &str = "<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+    <Rule><ID>bench-keep-everything</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status>\
+    <Expiration><Days>100000</Days></Expiration>\
+    <NoncurrentVersionExpiration><NoncurrentDays>100000</NoncurrentDays></NoncurrentVersionExpiration>\
+    </Rule></LifecycleConfiguration>";
+const POLL: Duration = Duration::from_millis(100);
+
+fn version_key(k: usize) -> String {
+    format!("v/{k:06}")
+}
+
+/// The admin API of the cofferd under test.
+#[derive(Debug, Clone)]
+struct Admin {
+    addr: SocketAddr,
+    token: String,
+}
+
+/// The `lifecycle` row of `GET /v1/workers` at one moment.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: Instant,
+    passes: u64,
+    steps: u64,
+    /// Expired + noncurrent deleted + delete markers removed + uploads aborted.
+    acted: u64,
+}
+
+impl Admin {
+    async fn get(&self, path: &str) -> Result<String, ClientError> {
+        let addr = self.addr;
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|source| ClientError::Connect { addr, source })?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("host", addr.to_string())
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Full::new(Bytes::new()))?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                method: Method::GET,
+                path: path.to_owned(),
+                status,
+                body: text,
+            });
+        }
+        Ok(text)
+    }
+
+    async fn lifecycle(&self) -> Result<Sample, ClientError> {
+        let text = self.get("/v1/workers").await?;
+        let at = Instant::now();
+        parse_workers(&text, at).ok_or_else(|| {
+            ClientError::BadResponse(format!("no lifecycle worker in /v1/workers: {text}"))
+        })
+    }
+}
+
+/// Reads the `lifecycle` row: `steps`, and from `progress` ("3 passes; 0 expired, 0
+/// noncurrent deleted, 0 delete markers removed, 0 uploads aborted") the counters.
+fn parse_workers(text: &str, at: Instant) -> Option<Sample> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let list = match &v {
+        serde_json::Value::Array(a) => a,
+        other => other.get("workers")?.as_array()?,
+    };
+    let row = list.iter().find(|w| w["name"] == "lifecycle")?;
+    let steps = row["steps"].as_u64().unwrap_or(0);
+    let progress = row["progress"].as_str().unwrap_or("0 passes");
+    let numbers: Vec<u64> = progress
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    Some(Sample {
+        at,
+        passes: numbers.first().copied().unwrap_or(0),
+        steps,
+        acted: numbers.iter().skip(1).sum(),
+    })
+}
+
+/// Samples the worker every [`POLL`] until `stop` is set.
+fn sampler(admin: Admin, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Sample>> {
+    tokio::spawn(async move {
+        let mut out = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(s) = admin.lifecycle().await {
+                out.push(s);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        if let Ok(s) = admin.lifecycle().await {
+            out.push(s);
+        }
+        out
+    })
+}
+
+/// What a sampled window says about the worker.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    /// Passes completed between the first and the last pass end seen in the window.
+    full_passes: u64,
+    /// Seconds between those two pass ends.
+    full_pass_seconds: f64,
+    /// Passes ended in the window, and its length.
+    passes: u64,
+    seconds: f64,
+    steps: u64,
+    acted: u64,
+}
+
+fn window(samples: &[Sample]) -> Window {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        return Window::default();
+    };
+    let mut w = Window {
+        passes: last.passes - first.passes,
+        seconds: (last.at - first.at).as_secs_f64(),
+        steps: last.steps - first.steps,
+        acted: last.acted - first.acted,
+        ..Window::default()
+    };
+    // A pass ends between the sample before a change of the counter and the one
+    // showing it; take the first sample showing each of the first and last change.
+    let first_end = samples.iter().find(|s| s.passes > first.passes);
+    let last_end = samples.iter().find(|s| s.passes == last.passes);
+    if let (Some(a), Some(b)) = (first_end, last_end)
+        && b.passes > a.passes
+    {
+        w.full_passes = b.passes - a.passes;
+        w.full_pass_seconds = (b.at - a.at).as_secs_f64();
+    }
+    w
+}
+
+/// Small PUTs into the bucket without rules for `p.seconds`, each a fresh random
+/// body (`phase` keeps keys and bodies of phases apart).
+async fn puts(
+    server: &RunningServer,
+    p: &Params,
+    phase: &str,
+    seed: u64,
+) -> Result<PhaseOutcome, ScenarioError> {
+    let (size, phase): (usize, Arc<str>) = (p.put_size, phase.into());
+    Ok(pool::run_for(
+        &server.endpoint,
+        server.pid(),
+        p.put_concurrency,
+        Duration::from_secs_f64(p.seconds),
+        move |mut c, i| {
+            let phase = phase.clone();
+            async move {
+                let body = payload::body(DataKind::Random, seed, i as u64, size);
+                let r = c.put(PUTS, &format!("{phase}/{i:08}"), body).await;
+                (c, r)
+            }
+        },
+    )
+    .await?)
+}
+
+fn per_s(n: f64, seconds: f64) -> f64 {
+    n / seconds.max(1e-9)
+}
+
+pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, ScenarioError> {
+    let mut m = Measured::default();
+    let admin = Admin {
+        addr: server
+            .admin_addr
+            .ok_or_else(|| ScenarioError::Check("cofferd printed no admin API address".into()))?,
+        token: {
+            let data = server
+                .data_dirs
+                .first()
+                .ok_or_else(|| ScenarioError::Check("cofferd has no data directory".into()))?;
+            let path = data.join(coffer_server::admin::token::TOKEN_FILE);
+            std::fs::read_to_string(&path)?.trim().to_owned()
+        },
+    };
+    let (n, keys) = (p.versions, p.keys.clamp(1, p.versions.max(1)));
+    m.set("lifecycle.versions", n as f64);
+    m.set("lifecycle.keys", keys as f64);
+    m.set("lifecycle.clock_speedup", p.clock_speedup);
+
+    create_bucket(&server.endpoint, VERSIONED).await?;
+    create_bucket(&server.endpoint, PUTS).await?;
+    Connection::new(server.endpoint.clone())
+        .enable_versioning(VERSIONED)
+        .await?;
+    let mut load = pool::run(
+        &server.endpoint,
+        server.pid(),
+        p.load_concurrency,
+        n,
+        move |mut c, i| async move {
+            let r = c
+                .put(VERSIONED, &version_key(i % keys), Bytes::new())
+                .await
+                .map(|_| 1);
+            (c, r)
+        },
+    )
+    .await?;
+    expect_eq("versions created", load.bytes, n as u64)?;
+    record(&mut m, "lifecycle.load", &mut load);
+
+    let start = admin.lifecycle().await?;
+    let mut conn = Connection::new(server.endpoint.clone());
+    let (mut idle, mut busy) = (PhaseOutcome::default(), PhaseOutcome::default());
+    let (mut alone_w, mut busy_w) = (Window::default(), Window::default());
+    let seed = p.seed ^ 0x11FE;
+    for round in 0..p.rounds.max(1) {
+        if round > 0 {
+            conn.delete_lifecycle(VERSIONED).await?;
+        }
+        let mut o = puts(
+            server,
+            p,
+            &format!("idle{round}"),
+            seed ^ ((round as u64) << 40),
+        )
+        .await?;
+        record(&mut m, &format!("lifecycle.r{round}.put_idle"), &mut o);
+        accumulate(&mut idle, o);
+
+        conn.put_lifecycle(VERSIONED, RULES).await?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = sampler(admin.clone(), stop.clone());
+        tokio::time::sleep(Duration::from_secs_f64(p.seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+        let w = window(&task.await.unwrap_or_default());
+        set_window(&mut m, &format!("lifecycle.r{round}.alone"), w, n);
+        add_window(&mut alone_w, w);
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = sampler(admin.clone(), stop.clone());
+        let busy_seed = seed ^ ((round as u64 + 1_000) << 40);
+        let result = puts(server, p, &format!("busy{round}"), busy_seed).await;
+        stop.store(true, Ordering::Relaxed);
+        let w = window(&task.await.unwrap_or_default());
+        let mut o = result?;
+        record(&mut m, &format!("lifecycle.r{round}.put_busy"), &mut o);
+        set_window(&mut m, &format!("lifecycle.r{round}.busy"), w, n);
+        add_window(&mut busy_w, w);
+        accumulate(&mut busy, o);
+    }
+    record(&mut m, "lifecycle.put_idle", &mut idle);
+    record(&mut m, "lifecycle.put_busy", &mut busy);
+    m.set(
+        "lifecycle.put_ratio",
+        busy.ops_per_s() / idle.ops_per_s().max(1e-9),
+    );
+    for (name, w) in [("alone", alone_w), ("busy", busy_w)] {
+        set_window(&mut m, &format!("lifecycle.{name}"), w, n);
+        if w.full_passes == 0 {
+            m.note(format!(
+                "{name}: no whole pass between two pass ends in {:.0} s; versions/s estimated \
+                 from steps (one step reads {} rows)",
+                w.seconds, ROWS_PER_STEP
+            ));
+        }
+    }
+
+    let end = admin.lifecycle().await?;
+    m.set("lifecycle.passes_total", (end.passes - start.passes) as f64);
+    m.set("lifecycle.actions", end.acted as f64);
+    expect_eq("lifecycle actions taken (nothing is due)", end.acted, 0)?;
+    let per_key = n / keys;
+    let mut count = pool::run(
+        &server.endpoint,
+        server.pid(),
+        p.load_concurrency.min(8),
+        keys,
+        move |mut c, k| async move {
+            let r = c
+                .count_versions(VERSIONED, &version_key(k))
+                .await
+                .map(|v| v as u64);
+            (c, r)
+        },
+    )
+    .await?;
+    m.set("lifecycle.versions_after", count.bytes as f64);
+    record(&mut m, "lifecycle.count", &mut count);
+    expect_eq("versions listed after the passes", count.bytes, n as u64)?;
+    m.note(format!(
+        "{n} versions: {keys} keys × {per_key}{} empty bodies; small PUTs {} B on {} \
+         connections, {} × {:.0} s per phase; clock ×{}",
+        if n % keys == 0 { "" } else { "+" },
+        p.put_size,
+        p.put_concurrency,
+        p.rounds.max(1),
+        p.seconds,
+        p.clock_speedup
+    ));
+    Ok(m)
+}
+
+/// Rows of the `versions` table a lifecycle step reads (the worker's `BATCH`).
+const ROWS_PER_STEP: u64 = 1000;
+
+fn accumulate(total: &mut PhaseOutcome, o: PhaseOutcome) {
+    total.ops += o.ops;
+    total.bytes += o.bytes;
+    total.elapsed += o.elapsed;
+    total.client_cpu_seconds += o.client_cpu_seconds;
+    total.server_cpu_seconds += o.server_cpu_seconds;
+    total.latencies.extend(o.latencies);
+}
+
+fn add_window(total: &mut Window, w: Window) {
+    total.full_passes += w.full_passes;
+    total.full_pass_seconds += w.full_pass_seconds;
+    total.passes += w.passes;
+    total.seconds += w.seconds;
+    total.steps += w.steps;
+    total.acted += w.acted;
+}
+
+/// Evaluation rate: whole passes × versions ÷ their seconds; without a whole pass
+/// in the window, steps × rows per step ÷ the window (an upper bound: a pass also
+/// takes a few steps that read no rows).
+fn set_window(m: &mut Measured, prefix: &str, w: Window, versions: usize) {
+    m.set(format!("{prefix}.passes"), w.passes as f64);
+    m.set(format!("{prefix}.seconds"), w.seconds);
+    m.set(format!("{prefix}.whole_passes"), w.full_passes as f64);
+    m.set(format!("{prefix}.whole_pass_seconds"), w.full_pass_seconds);
+    m.set(
+        format!("{prefix}.steps_per_s"),
+        per_s(w.steps as f64, w.seconds),
+    );
+    let by_steps = per_s((w.steps * ROWS_PER_STEP) as f64, w.seconds);
+    m.set(format!("{prefix}.versions_per_s_by_steps"), by_steps);
+    let rate = if w.full_passes > 0 {
+        per_s(
+            (w.full_passes * versions as u64) as f64,
+            w.full_pass_seconds,
+        )
+    } else {
+        by_steps
+    };
+    m.set(format!("{prefix}.versions_per_s"), rate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_lifecycle_row() {
+        let text = r#"[{"name":"other","state":"idle","steps":9},
+            {"name":"lifecycle","state":"idle","steps":42,"errors":0,"restarts":0,
+             "progress":"3 passes; 1 expired, 2 noncurrent deleted, 0 delete markers removed, 4 uploads aborted"}]"#;
+        let s = parse_workers(text, Instant::now()).expect("row");
+        assert_eq!((s.passes, s.steps, s.acted), (3, 42, 7));
+        assert!(parse_workers("[]", Instant::now()).is_none());
+    }
+
+    #[test]
+    fn a_window_counts_whole_passes_between_pass_ends() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let s = |ms, passes, steps| Sample {
+            at: at(ms),
+            passes,
+            steps,
+            acted: 0,
+        };
+        let w = window(&[
+            s(0, 5, 100),
+            s(100, 5, 150),
+            s(200, 6, 200),
+            s(300, 6, 250),
+            s(400, 8, 300),
+            s(500, 8, 310),
+        ]);
+        assert_eq!((w.passes, w.full_passes, w.steps), (3, 2, 210));
+        assert!((w.full_pass_seconds - 0.2).abs() < 1e-9);
+        assert!((w.seconds - 0.5).abs() < 1e-9);
+        let none = window(&[s(0, 5, 100), s(100, 6, 120)]);
+        assert_eq!(none.full_passes, 0);
+    }
+}
