@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coffer_conformance::clients::AwsCli;
 use coffer_conformance::files::write_random;
-use coffer_conformance::{TestEnv, coffer_test, run_cmd};
+use coffer_conformance::{coffer_test, run_cmd};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};

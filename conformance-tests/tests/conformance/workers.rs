@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use coffer_conformance::clients::AwsCli;
 use coffer_conformance::files::write_random;
-use coffer_conformance::{TestEnv, coffer_test, run_cmd};
+use coffer_conformance::{coffer_test, run_cmd};
 
 // The shared server: its writer has done at least this test's step.
 coffer_test!(coffer_workers_lists_the_running_workers, shared, |t| {

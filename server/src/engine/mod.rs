@@ -285,6 +285,21 @@ impl Engine {
         Self::open_with(opts, None, EngineTuning::default()).await
     }
 
+    /// A fresh engine in `dir` with test defaults (unit tests).
+    #[cfg(test)]
+    pub(crate) async fn open_for_test(dir: &std::path::Path) -> Engine {
+        let opts = EngineOptions {
+            data_dir: dir.to_path_buf(),
+            root_access_key: None,
+            root_secret_key: None,
+            zstd_level: 3,
+            chunker: coffer_repo::ChunkerParams::default(),
+            seal_threads: 1,
+            clock_speedup: 1.0,
+        };
+        Engine::open(opts).await.unwrap().0
+    }
+
     /// Secret key of an enabled access key, for SigV4 verification.
     /// `None` for unknown, disabled and expired keys; [`Engine::authenticate`] tells them apart.
     pub fn secret_key(&self, access_key: &str) -> EngineResult<Option<String>> {

@@ -472,8 +472,8 @@ pub(crate) async fn delete_many(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::engine::meta::chunks::ChunkBook;
-    use crate::engine::{Engine, EngineOptions};
 
     fn verify() -> Verifier {
         Box::new(|_| Ok(()))
@@ -518,16 +518,7 @@ mod tests {
     #[tokio::test]
     async fn dedup_against_a_dropped_entry_is_a_soft_distinct_error() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = EngineOptions {
-            data_dir: dir.path().to_path_buf(),
-            root_access_key: None,
-            root_secret_key: None,
-            zstd_level: 3,
-            chunker: coffer_repo::ChunkerParams::default(),
-            seal_threads: 1,
-            clock_speedup: 1.0,
-        };
-        let e = Engine::open(opts).await.unwrap().0;
+        let e = Engine::open_for_test(dir.path()).await;
         e.create_bucket("bkt").unwrap();
         let gone = put_bytes(&e, "gone", b"bytes only the deleted object had").await;
         let kept = put_bytes(&e, "kept", b"bytes that stay referenced").await;

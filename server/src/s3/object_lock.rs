@@ -242,19 +242,22 @@ fn no_lock_configuration() -> S3Error {
     )
 }
 
-/// The version a retention or legal-hold request names, in a bucket that
-/// has object lock.
-fn locked_version(
+/// One part of the lock of the version a Get{Retention,LegalHold} names,
+/// in a bucket that has object lock; `NoSuchObjectLockConfiguration` when
+/// the version has none.
+fn version_lock_part<T>(
     s3: &CofferS3,
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
-) -> S3Result<ObjectInfo> {
+    part: impl FnOnce(&VersionLock) -> Option<T>,
+) -> S3Result<T> {
     if s3.engine.bucket_lock(bucket).s3()?.is_none() {
         return Err(missing_configuration());
     }
     let v = version(version_id);
-    s3.engine.head_object(bucket, key, v.as_ref()).s3()
+    let info = s3.engine.head_object(bucket, key, v.as_ref()).s3()?;
+    part(&info.meta.lock).ok_or_else(no_lock_configuration)
 }
 
 pub async fn put_object_retention(
@@ -302,10 +305,9 @@ pub async fn get_object_retention(
     req: S3Request<GetObjectRetentionInput>,
 ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
     let i = &req.input;
-    let info = locked_version(s3, &i.bucket, &i.key, i.version_id.as_deref())?;
-    let Some(r) = info.meta.lock.retention else {
-        return Err(no_lock_configuration());
-    };
+    let r = version_lock_part(s3, &i.bucket, &i.key, i.version_id.as_deref(), |l| {
+        l.retention
+    })?;
     Ok(S3Response::new(GetObjectRetentionOutput {
         retention: Some(ObjectLockRetention {
             mode: Some(ObjectLockRetentionMode::from(r.mode.as_str().to_owned())),
@@ -352,10 +354,9 @@ pub async fn get_object_legal_hold(
     req: S3Request<GetObjectLegalHoldInput>,
 ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
     let i = &req.input;
-    let info = locked_version(s3, &i.bucket, &i.key, i.version_id.as_deref())?;
-    let Some(on) = info.meta.lock.legal_hold else {
-        return Err(no_lock_configuration());
-    };
+    let on = version_lock_part(s3, &i.bucket, &i.key, i.version_id.as_deref(), |l| {
+        l.legal_hold
+    })?;
     Ok(S3Response::new(GetObjectLegalHoldOutput {
         legal_hold: Some(ObjectLockLegalHold {
             status: Some(hold_status(on)),

@@ -549,22 +549,8 @@ enum PlanEntry {
 mod tests {
     use super::super::rules::{FilterForm, LifecycleRule, NoncurrentExpiration, RuleFilter};
     use super::*;
-    use crate::engine::EngineOptions;
     use crate::engine::types::{BodyStream, PutOptions, VersioningState, VersionsQuery};
     use time::Duration as TimeDuration;
-
-    async fn engine(dir: &std::path::Path) -> Engine {
-        let opts = EngineOptions {
-            data_dir: dir.to_path_buf(),
-            root_access_key: None,
-            root_secret_key: None,
-            zstd_level: 3,
-            chunker: coffer_repo::ChunkerParams::default(),
-            seal_threads: 1,
-            clock_speedup: 1.0,
-        };
-        Engine::open(opts).await.unwrap().0
-    }
 
     async fn put(e: &Engine, bucket: &str, key: &str, body: String) {
         let body: BodyStream = Box::pin(futures::stream::iter(vec![Ok(bytes::Bytes::from(body))]));
@@ -624,7 +610,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn service_level_rules_over_400_nights_keep_exactly_what_they_say() {
         let dir = tempfile::tempdir().unwrap();
-        let e = engine(dir.path()).await;
+        let e = Engine::open_for_test(dir.path()).await;
         // (bucket, versions to keep in all, days to keep noncurrent versions)
         let slas: [(&str, u32, u32); 4] = [
             ("four-versions-four-weeks", 4, 28),
