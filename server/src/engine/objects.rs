@@ -337,6 +337,11 @@ pub(crate) fn removal_allowed(
     seq: u64,
     bypass: bool,
 ) -> EngineResult<Result<(), EngineError>> {
+    // Only buckets with object lock hold locked versions; the others (most
+    // deletes) skip opening the version's sealed record.
+    if crate::engine::locking::bucket_lock_rw(txn, bucket)?.is_none() {
+        return Ok(Ok(()));
+    }
     let Some(rec) = versions::record_rw(txn, bucket, key, seq)? else {
         return Ok(Ok(()));
     };

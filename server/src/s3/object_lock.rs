@@ -260,6 +260,23 @@ fn version_lock_part<T>(
     part(&info.meta.lock).ok_or_else(no_lock_configuration)
 }
 
+/// Applies a retention or legal-hold change to the version named (latest
+/// without a version id).
+async fn change_lock(
+    s3: &CofferS3,
+    bucket: &str,
+    key: &str,
+    version_id: Option<String>,
+    change: LockChange,
+) -> S3Result<()> {
+    let v = version(version_id.as_deref());
+    s3.engine
+        .change_version_lock(bucket, key, v.as_ref(), change)
+        .await
+        .s3()
+        .map(|_| ())
+}
+
 pub async fn put_object_retention(
     s3: &CofferS3,
     req: S3Request<PutObjectRetentionInput>,
@@ -287,16 +304,8 @@ pub async fn put_object_retention(
             }
         },
     };
-    let v = version(input.version_id.as_deref());
-    s3.engine
-        .change_version_lock(
-            &input.bucket,
-            &input.key,
-            v.as_ref(),
-            LockChange::Retention { retention, bypass },
-        )
-        .await
-        .s3()?;
+    let change = LockChange::Retention { retention, bypass };
+    change_lock(s3, &input.bucket, &input.key, input.version_id, change).await?;
     Ok(S3Response::new(PutObjectRetentionOutput::default()))
 }
 
@@ -336,16 +345,8 @@ pub async fn put_object_legal_hold(
             ));
         }
     };
-    let v = version(input.version_id.as_deref());
-    s3.engine
-        .change_version_lock(
-            &input.bucket,
-            &input.key,
-            v.as_ref(),
-            LockChange::LegalHold(on),
-        )
-        .await
-        .s3()?;
+    let change = LockChange::LegalHold(on);
+    change_lock(s3, &input.bucket, &input.key, input.version_id, change).await?;
     Ok(S3Response::new(PutObjectLegalHoldOutput::default()))
 }
 

@@ -267,19 +267,11 @@ mod tests {
 
     fn noncurrent_rule(prefix: &str, days: u32, newer: Option<u32>) -> LifecycleRule {
         LifecycleRule {
-            id: "r".into(),
-            enabled: true,
-            filter: RuleFilter {
-                form: FilterForm::Prefix,
-                prefix: prefix.into(),
-                ..RuleFilter::all()
-            },
-            expiration: None,
             noncurrent: Some(NoncurrentExpiration {
                 days,
                 newer_versions: newer,
             }),
-            abort_upload_days: None,
+            ..super::super::rules::tests::rule("r", prefix)
         }
     }
 

@@ -386,7 +386,7 @@ fn read_opt_u64(r: &mut Reader<'_>) -> crate::engine::EngineResult<Option<u64>> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn rule(id: &str, prefix: &str) -> LifecycleRule {
