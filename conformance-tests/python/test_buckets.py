@@ -55,3 +55,26 @@ def test_valid_bucket_names_accepted(s3, name):
     s3.create_bucket(Bucket=name)
     s3.head_bucket(Bucket=name)
     s3.delete_bucket(Bucket=name)
+
+
+def test_delete_bucket_holding_only_uploads_aborts_them(server, s3):
+    """DeleteBucket used to answer BucketNotEmpty for a bucket holding only
+    in-progress multipart uploads; AWS deletes it and the uploads go with it."""
+    s3.create_bucket(Bucket="only-uploads")
+    chunks_before = server.admin("GET", "/v1/status")["chunks"]
+    for key in ("base/backup.tar", "wal/0001"):
+        up = s3.create_multipart_upload(Bucket="only-uploads", Key=key)["UploadId"]
+        s3.upload_part(Bucket="only-uploads", Key=key, UploadId=up, PartNumber=1,
+                       Body=key.encode() * 40_000)
+    assert server.admin("GET", "/v1/status")["chunks"] > chunks_before
+    s3.delete_bucket(Bucket="only-uploads")
+    expect_error("NoSuchBucket", s3.list_multipart_uploads, Bucket="only-uploads")
+    # The parts' chunks lost their references with the uploads.
+    assert server.admin("GET", "/v1/status")["chunks"] == chunks_before
+    s3.create_bucket(Bucket="only-uploads")
+    assert s3.list_multipart_uploads(Bucket="only-uploads").get("Uploads", []) == []
+    # A version still makes the bucket not empty, and its uploads stay.
+    s3.put_object(Bucket="only-uploads", Key="k", Body=b"x")
+    up = s3.create_multipart_upload(Bucket="only-uploads", Key="m")["UploadId"]
+    expect_error("BucketNotEmpty", s3.delete_bucket, Bucket="only-uploads")
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="only-uploads")["Uploads"]] == [up]

@@ -344,10 +344,15 @@ impl Engine {
 
     /// Fails with `BucketNotEmpty` while any version, delete marker or
     /// multipart upload remains.
+    /// Deletes a bucket that holds no versions or delete markers; its
+    /// in-progress multipart uploads are aborted with it, as AWS does.
     pub fn delete_bucket(&self, name: &str) -> EngineResult<()> {
-        self.inner
-            .meta
-            .write("delete bucket", |txn| buckets::delete(txn, name))
+        let now_us = micros(self.now());
+        self.inner.meta.write("delete bucket", |txn| {
+            buckets::check_no_versions(txn, name)?;
+            multipart::abort_all(txn, name, now_us)?;
+            buckets::delete(txn, name)
+        })
     }
 
     pub fn bucket(&self, name: &str) -> EngineResult<BucketInfo> {

@@ -118,6 +118,15 @@ fn holds_any(txn: &Txn<'_>, table: Bin, bucket: &str) -> EngineResult<bool> {
     }
 }
 
+/// `BucketNotEmpty` while the bucket holds any version or delete marker.
+pub(crate) fn check_no_versions(txn: &Txn<'_>, name: &str) -> EngineResult<()> {
+    get_rw(txn, name)?;
+    if holds_any(txn, super::versions::VERSIONS, name)? {
+        return Err(EngineError::BucketNotEmpty(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Deletes an empty bucket and its settings (`BucketNotEmpty` while any
 /// version, delete marker or multipart upload remains).
 pub(crate) fn delete(txn: &Txn<'_>, name: &str) -> EngineResult<()> {
