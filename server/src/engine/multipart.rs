@@ -14,7 +14,7 @@ use crate::engine::meta::codec::{micros, time_from_micros};
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::engine_meta::next_seq;
 use crate::engine::meta::uploads::{self, PartRecord, UploadRecord};
-use crate::engine::meta::{Txn, versions};
+use crate::engine::meta::{Txn, buckets, versions};
 use crate::engine::objects::{
     bucket_versioning_ro, bucket_versioning_rw, check_key, check_precondition, manifest_of,
     object_info, soft_if_missing,
@@ -547,27 +547,14 @@ pub(crate) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> 
 /// Inside a transaction: aborts every upload of a bucket (DeleteBucket of
 /// a bucket that holds only uploads, as AWS does), freeing their parts.
 pub(crate) fn abort_all(txn: &Txn<'_>, bucket: &str, now_us: i64) -> EngineResult<()> {
-    let uploads_of_bucket: Vec<(String, String)> = {
-        use crate::engine::meta::MetaContext;
-        use crate::engine::meta::keys::{bucket_prefix, prefix_successor, split_key};
-        use redb::ReadableTable;
-        let prefix = bucket_prefix(bucket);
-        let end = prefix_successor(&prefix).unwrap_or_default();
-        let t = txn.open_table(uploads::UPLOADS).ctx("open uploads")?;
-        let mut out = Vec::new();
-        for item in t
-            .range::<&[u8]>(prefix.as_slice()..end.as_slice())
-            .ctx("scan uploads")?
-        {
-            let (k, _) = item.ctx("scan uploads")?;
-            let (key, id) = split_key(k.value(), prefix.len())
-                .ok_or_else(|| crate::engine::meta::error::corrupt("upload key"))?;
-            let id = String::from_utf8(id.to_vec())
-                .map_err(|_| crate::engine::meta::error::corrupt("upload id"))?;
-            out.push((key, id));
-        }
-        out
-    };
+    let plen = crate::engine::meta::keys::bucket_prefix(bucket).len();
+    let mut uploads_of_bucket = Vec::new();
+    for k in buckets::bucket_rows(txn, uploads::UPLOADS, bucket)? {
+        let bad = || crate::engine::meta::error::corrupt("upload key");
+        let (key, id) = crate::engine::meta::keys::split_key(&k, plen).ok_or_else(bad)?;
+        let id = String::from_utf8(id.to_vec()).map_err(|_| bad())?;
+        uploads_of_bucket.push((key, id));
+    }
     let mut book = ChunkBook::open(txn, now_us)?;
     for (key, id) in &uploads_of_bucket {
         uploads::remove(txn, bucket, key, id)?;

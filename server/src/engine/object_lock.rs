@@ -228,28 +228,38 @@ pub fn check_retention_change(
     }
 }
 
-/// Takes the lock entries out of a stored system-metadata list.
-pub(crate) fn split(stored: &[(String, String)]) -> (Vec<(String, String)>, VersionLock) {
-    let mut rest = Vec::with_capacity(stored.len());
+fn is_lock_entry(name: &str) -> bool {
+    matches!(name, MODE | UNTIL | HOLD)
+}
+
+/// The lock a stored system-metadata list holds (what a removal checks,
+/// without copying the rest).
+pub(crate) fn lock_of(stored: &[(String, String)]) -> VersionLock {
     let (mut mode, mut until, mut hold) = (None, None, None);
     for (name, value) in stored {
         match name.as_str() {
             MODE => mode = LockMode::parse(value),
             UNTIL => until = value.parse::<i64>().ok().map(time_from_micros),
             HOLD => hold = Some(value == "ON"),
-            _ => rest.push((name.clone(), value.clone())),
+            _ => {}
         }
     }
-    let retention = mode
-        .zip(until)
-        .map(|(mode, until)| Retention { mode, until });
-    (
-        rest,
-        VersionLock {
-            retention,
-            legal_hold: hold,
-        },
-    )
+    VersionLock {
+        retention: mode
+            .zip(until)
+            .map(|(mode, until)| Retention { mode, until }),
+        legal_hold: hold,
+    }
+}
+
+/// Takes the lock entries out of a stored system-metadata list.
+pub(crate) fn split(stored: &[(String, String)]) -> (Vec<(String, String)>, VersionLock) {
+    let rest = stored
+        .iter()
+        .filter(|(name, _)| !is_lock_entry(name))
+        .cloned()
+        .collect();
+    (rest, lock_of(stored))
 }
 
 /// Appends a lock's entries to a stored system-metadata list.

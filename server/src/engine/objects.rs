@@ -302,9 +302,13 @@ pub(crate) async fn copy(
 ) -> EngineResult<ObjectInfo> {
     check_key(dst_key)?;
     let mut manifest = manifest_of(inner, src)?;
-    if let Some(m) = meta {
-        set_manifest_meta(&mut manifest, m);
-    }
+    // A copy is a new version: it gets the lock its request asks for (in
+    // `meta`), never the source's.
+    let meta = meta.unwrap_or_else(|| ObjectMeta {
+        lock: Default::default(),
+        ..manifest_meta(&manifest)
+    });
+    set_manifest_meta(&mut manifest, meta);
     let (clock, b2, k2) = (
         inner.clock.clone(),
         dst_bucket.to_owned(),
@@ -348,7 +352,7 @@ pub(crate) fn removal_allowed(
     let Some(m) = &rec.manifest else {
         return Ok(Ok(()));
     };
-    let lock = manifest_meta(m).lock;
+    let lock = object_lock::lock_of(&m.system_metadata);
     Ok(object_lock::check_removal(&lock, clock.now(), bypass).map_err(EngineError::Lock))
 }
 

@@ -208,12 +208,6 @@ type LifecycleRule_ = s3s::dto::LifecycleRule;
 
 /// The request's configuration as the engine's, checked as AWS checks it.
 pub fn config_from_dto(c: BucketLifecycleConfiguration) -> Result<LifecycleConfig, LifecycleError> {
-    if c.rules.len() > rules::MAX_RULES {
-        return Err(LifecycleError::InvalidRequest(format!(
-            "The number of lifecycle rules must not exceed the allowed limit of {} rules",
-            rules::MAX_RULES
-        )));
-    }
     let config = LifecycleConfig {
         rules: c.rules.into_iter().map(rule).collect::<Result<_, _>>()?,
     };

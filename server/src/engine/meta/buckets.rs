@@ -118,6 +118,20 @@ fn holds_any(txn: &Txn<'_>, table: Bin, bucket: &str) -> EngineResult<bool> {
     }
 }
 
+/// The index keys of a table's rows under a bucket (`bucket 00 …`).
+pub(crate) fn bucket_rows(txn: &Txn<'_>, table: Bin, bucket: &str) -> EngineResult<Vec<Vec<u8>>> {
+    let prefix = keys::bucket_prefix(bucket);
+    let t = txn.open_table(table).ctx("open table")?;
+    let range = match keys::prefix_successor(&prefix) {
+        Some(end) => t.range::<&[u8]>(prefix.as_slice()..end.as_slice()),
+        None => t.range::<&[u8]>(prefix.as_slice()..),
+    }
+    .ctx("scan bucket")?;
+    range
+        .map(|item| Ok(item.ctx("scan bucket")?.0.value().to_vec()))
+        .collect()
+}
+
 /// `BucketNotEmpty` while the bucket holds any version or delete marker.
 pub(crate) fn check_no_versions(txn: &Txn<'_>, name: &str) -> EngineResult<()> {
     get_rw(txn, name)?;
@@ -137,21 +151,10 @@ pub(crate) fn delete(txn: &Txn<'_>, name: &str) -> EngineResult<()> {
         }
     }
     {
+        let stale = bucket_rows(txn, BUCKET_SETTINGS, name)?;
         let mut s = txn
             .open_table(BUCKET_SETTINGS)
             .ctx("open bucket_settings")?;
-        let prefix = keys::bucket_prefix(name);
-        let end = keys::prefix_successor(&prefix).unwrap_or_default();
-        let stale: Vec<Vec<u8>> = {
-            let mut out = Vec::new();
-            for item in s
-                .range::<&[u8]>(prefix.as_slice()..end.as_slice())
-                .ctx("scan bucket settings")?
-            {
-                out.push(item.ctx("scan bucket settings")?.0.value().to_vec());
-            }
-            out
-        };
         for k in stale {
             s.remove(k.as_slice()).ctx("remove bucket setting")?;
         }
