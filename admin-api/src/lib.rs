@@ -14,6 +14,7 @@ mod error;
 mod grant;
 mod key;
 mod lifecycle;
+mod retention;
 mod share;
 mod status;
 mod timestamp;
@@ -27,6 +28,10 @@ pub use lifecycle::{
     AbortIncompleteMultipartUpload, Expiration, Lifecycle, LifecyclePlan, LifecycleRule,
     NoncurrentVersionExpiration, PLAN_DEFAULT_LIMIT, PLAN_MAX_LIMIT, PlannedAction, RuleFilter,
     RuleStatus, Tag,
+};
+pub use retention::{
+    RETENTION_PLAN_DEFAULT_LIMIT, RETENTION_PLAN_MAX_LIMIT, Retention, RetentionPlan,
+    RetentionPlanEntry, RetentionRule,
 };
 pub use share::{CreateShare, Share};
 pub use status::{Health, Status};

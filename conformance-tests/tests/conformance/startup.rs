@@ -206,6 +206,16 @@ fn bad_config_files_stop_the_start_naming_the_key() {
     );
     out.assert_failed();
     assert!(out.stderr.contains("COFFER_CLOCK_SPEEDUP"), "{out}");
+
+    let out = cofferd(
+        &args,
+        &[
+            ("COFFER_DATA_DIR", data.to_str().unwrap()),
+            ("COFFER_CLOCK_START", "yesterday"),
+        ],
+    );
+    out.assert_failed();
+    assert!(out.stderr.contains("clock_start"), "{out}");
     assert!(!data.exists(), "a refused start created the data directory");
 }
 

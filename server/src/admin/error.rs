@@ -90,6 +90,12 @@ impl From<EngineError> for ApiError {
                 "NoSuchLifecycleConfiguration",
                 "the bucket has no lifecycle configuration",
             ),
+            EngineError::InvalidRetention(e) => ApiError::invalid(e.to_string()),
+            EngineError::NoSuchRetentionRule(p) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchRetentionRule",
+                format!("the bucket has no retention rule for prefix {p:?}"),
+            ),
             other => {
                 tracing::error!(error = %other, "admin API: internal error");
                 ApiError::new(

@@ -11,6 +11,7 @@ use super::json;
 use super::presign::{MAX_EXPIRES_SECONDS, PresignRequest, presign_get};
 use crate::blocking_pool;
 use crate::engine::access::{KeyAuth, Permission};
+use crate::engine::retention::PlanScope;
 use crate::engine::{BucketInfo, EngineError, ListQuery};
 
 pub type Answer = Result<(StatusCode, Value), ApiError>;
@@ -157,23 +158,96 @@ pub fn lifecycle(st: &AdminState, name: &str) -> Answer {
 /// What a bucket's rules will do, earliest first: `?limit=N` actions
 /// (default and cap in `coffer_admin_api`), and the count of all.
 pub fn lifecycle_plan(st: &AdminState, name: &str, query: &[(String, String)]) -> Answer {
-    let limit = match query.iter().rev().find(|(k, _)| k == "limit") {
-        None => api::PLAN_DEFAULT_LIMIT,
-        Some((_, v)) => v.parse::<u64>().map_err(|_| {
-            ApiError::invalid(format!(
-                "limit must be a whole number of actions (0 to {}), not {v:?}",
-                api::PLAN_MAX_LIMIT
-            ))
-        })?,
-    }
-    .min(api::PLAN_MAX_LIMIT);
-    // At most PLAN_MAX_LIMIT, which fits any usize.
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let limit = plan_limit(
+        query,
+        api::PLAN_DEFAULT_LIMIT,
+        api::PLAN_MAX_LIMIT,
+        "actions",
+    )?;
     match st.engine.lifecycle_plan(name, limit) {
         Ok(plan) => ok(json::lifecycle_plan(&plan)),
         Err(EngineError::NoSuchLifecycleConfiguration) => Err(ApiError::no_lifecycle(name)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A bucket's retention rules (an empty list when it has none).
+pub fn retention(st: &AdminState, name: &str) -> Answer {
+    ok(json::retention(&st.engine.retention(name)?))
+}
+
+/// Sets the rule for the body's prefix, replacing the one there was; the
+/// answer is the bucket's rules.
+pub fn put_retention(st: &AdminState, name: &str, body: &[u8]) -> Answer {
+    let req: api::RetentionRule = parse(body)?;
+    let rule = json::retention_rule_of(&req).map_err(ApiError::invalid)?;
+    st.engine.set_retention_rule(name, rule)?;
+    tracing::info!(bucket = %name, prefix = %req.prefix, "retention rule set");
+    retention(st, name)
+}
+
+/// Removes the rule for `?prefix=` (the whole bucket's rule without it).
+pub fn delete_retention(st: &AdminState, name: &str, query: &[(String, String)]) -> Answer {
+    let prefix = query_value(query, "prefix").unwrap_or_default();
+    st.engine.remove_retention_rule(name, &prefix)?;
+    tracing::info!(bucket = %name, prefix = %prefix, "retention rule removed");
+    Ok((StatusCode::NO_CONTENT, Value::Null))
+}
+
+/// What the stored rules keep and why (`?prefix=`: that rule alone), or
+/// with a body, what that rule would do if it were set.
+pub fn retention_plan(
+    st: &AdminState,
+    name: &str,
+    query: &[(String, String)],
+    proposed: Option<&[u8]>,
+) -> Answer {
+    let limit = plan_limit(
+        query,
+        api::RETENTION_PLAN_DEFAULT_LIMIT,
+        api::RETENTION_PLAN_MAX_LIMIT,
+        "backups",
+    )?;
+    let scope = match (proposed, query_value(query, "prefix")) {
+        (Some(body), _) => {
+            let req: api::RetentionRule = parse(body)?;
+            PlanScope::Proposed(json::retention_rule_of(&req).map_err(ApiError::invalid)?)
+        }
+        (None, Some(prefix)) => PlanScope::Prefix(prefix),
+        (None, None) => PlanScope::All,
+    };
+    ok(json::retention_plan(
+        &st.engine.retention_plan(name, scope, limit)?,
+    ))
+}
+
+/// The last value of a query parameter.
+fn query_value(query: &[(String, String)], name: &str) -> Option<String> {
+    query
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// `?limit=N`: `default` when not given, lowered to `max`.
+fn plan_limit(
+    query: &[(String, String)],
+    default: u64,
+    max: u64,
+    what: &str,
+) -> Result<usize, ApiError> {
+    let limit = match query_value(query, "limit") {
+        None => default,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            ApiError::invalid(format!(
+                "limit must be a whole number of {what} (0 to {max}), not {v:?}"
+            ))
+        })?,
+    }
+    .min(max);
+    // At most `max`, which fits any usize.
+    Ok(usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
 pub fn list_keys(st: &AdminState) -> Answer {

@@ -6,6 +6,9 @@ use coffer_admin_api as api;
 use crate::engine::access::{AccessKeyInfo, Grant, Permissions};
 use crate::engine::lifecycle::rules::{Expiration, LifecycleRule};
 use crate::engine::lifecycle::{LifecycleConfig, LifecyclePlan, PlannedAction};
+use crate::engine::retention::RetentionPlan;
+use crate::engine::retention::policy::{KeepPolicy, Span};
+use crate::engine::retention::rules::{Grouping, RetentionRule, RetentionRules};
 use crate::engine::{BucketInfo, VersioningState};
 
 /// A grant as answers carry it; `access_key_id` only in a bucket's grants.
@@ -139,6 +142,99 @@ pub fn grant_of(req: &api::PutGrant) -> Grant {
             owner: req.owner,
             bypass_governance: req.bypass_governance,
         },
+    }
+}
+
+/// A bucket's retention rules, by prefix.
+pub fn retention(rules: &RetentionRules) -> api::Retention {
+    api::Retention {
+        rules: rules.rules.iter().map(retention_rule).collect(),
+    }
+}
+
+fn retention_rule(r: &RetentionRule) -> api::RetentionRule {
+    let p = &r.policy;
+    let span = |s: &Span| (!s.is_zero()).then(|| s.to_string());
+    let [hourly, daily, weekly, monthly, yearly] = p.periods;
+    let [w_hourly, w_daily, w_weekly, w_monthly, w_yearly] = &p.within_periods;
+    api::RetentionRule {
+        prefix: r.prefix.clone(),
+        grouping: r.grouping.name().to_owned(),
+        keep_last: p.last,
+        keep_hourly: hourly,
+        keep_daily: daily,
+        keep_weekly: weekly,
+        keep_monthly: monthly,
+        keep_yearly: yearly,
+        keep_within: span(&p.within),
+        keep_within_hourly: span(w_hourly),
+        keep_within_daily: span(w_daily),
+        keep_within_weekly: span(w_weekly),
+        keep_within_monthly: span(w_monthly),
+        keep_within_yearly: span(w_yearly),
+    }
+}
+
+/// The rule a `PUT /v1/buckets/{name}/retention` (or a dry-run plan) body
+/// describes; the message says which field is wrong.
+pub fn retention_rule_of(req: &api::RetentionRule) -> Result<RetentionRule, String> {
+    let grouping = Grouping::parse(&req.grouping).ok_or_else(|| {
+        format!(
+            "grouping must be \"per-key\" or \"series\", not {:?}",
+            req.grouping
+        )
+    })?;
+    let span = |name: &str, s: &Option<String>| -> Result<Span, String> {
+        match s {
+            None => Ok(Span::default()),
+            Some(text) => Span::parse(text).map_err(|e| format!("{name}: {e}")),
+        }
+    };
+    Ok(RetentionRule {
+        prefix: req.prefix.clone(),
+        grouping,
+        policy: KeepPolicy {
+            last: req.keep_last,
+            periods: [
+                req.keep_hourly,
+                req.keep_daily,
+                req.keep_weekly,
+                req.keep_monthly,
+                req.keep_yearly,
+            ],
+            within: span("keep_within", &req.keep_within)?,
+            within_periods: [
+                span("keep_within_hourly", &req.keep_within_hourly)?,
+                span("keep_within_daily", &req.keep_within_daily)?,
+                span("keep_within_weekly", &req.keep_within_weekly)?,
+                span("keep_within_monthly", &req.keep_within_monthly)?,
+                span("keep_within_yearly", &req.keep_within_yearly)?,
+            ],
+        },
+    })
+}
+
+/// What the rules keep and why, as the engine planned it.
+pub fn retention_plan(p: &RetentionPlan) -> api::RetentionPlan {
+    api::RetentionPlan {
+        kept: p.kept,
+        removed: p.removed,
+        locked: p.locked,
+        versions_scanned: p.versions_scanned,
+        entries: p
+            .entries
+            .iter()
+            .map(|e| api::RetentionPlanEntry {
+                prefix: e.prefix.clone(),
+                grouping: e.grouping.name().to_owned(),
+                key: e.key.clone(),
+                version_id: e.version_id.clone(),
+                last_modified: api::Timestamp::rfc3339(e.last_modified),
+                keep: e.kept(),
+                reasons: e.reasons.clone(),
+                locked: e.locked,
+            })
+            .collect(),
     }
 }
 

@@ -198,6 +198,17 @@ fn dispatch(
         (&M::GET, ["v1", "buckets", name, "lifecycle", "plan"]) => {
             handlers::lifecycle_plan(st, name, query)
         }
+        (&M::GET, ["v1", "buckets", name, "retention"]) => handlers::retention(st, name),
+        (&M::PUT, ["v1", "buckets", name, "retention"]) => handlers::put_retention(st, name, body),
+        (&M::DELETE, ["v1", "buckets", name, "retention"]) => {
+            handlers::delete_retention(st, name, query)
+        }
+        (&M::GET, ["v1", "buckets", name, "retention", "plan"]) => {
+            handlers::retention_plan(st, name, query, None)
+        }
+        (&M::POST, ["v1", "buckets", name, "retention", "plan"]) => {
+            handlers::retention_plan(st, name, query, Some(body))
+        }
         (&M::GET, ["v1", "keys"]) => handlers::list_keys(st),
         (&M::POST, ["v1", "keys"]) => handlers::create_key(st, body),
         (&M::GET, ["v1", "keys", id]) => handlers::key(st, id),
@@ -212,8 +223,8 @@ fn dispatch(
             _,
             ["v1", "status" | "buckets" | "keys" | "share" | "workers"]
             | ["v1", "buckets" | "keys", _]
-            | ["v1", "buckets", _, "lifecycle"]
-            | ["v1", "buckets", _, "lifecycle", "plan"]
+            | ["v1", "buckets", _, "lifecycle" | "retention"]
+            | ["v1", "buckets", _, "lifecycle" | "retention", "plan"]
             | ["v1", "keys", _, "enable" | "disable" | "grants"],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("no such admin API endpoint")),

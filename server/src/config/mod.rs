@@ -252,6 +252,7 @@ impl Config {
             },
             seal_threads: e.seal_threads,
             clock_speedup: e.clock_speedup,
+            clock_start: e.clock_start.as_deref().and_then(clock_start),
         }
     }
 
@@ -351,3 +352,8 @@ fn parse_tree(path: &Path, tree: Table) -> Result<Config, ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+/// `[engine] clock_start` as an instant; `None` when it is not RFC 3339.
+fn clock_start(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}

@@ -105,6 +105,11 @@ pub struct EngineSection {
     /// Speed-up of the engine's clock, for tests (1.0 = real time; 86400 = a day per second).
     #[serde(default = "default_clock_speedup")]
     pub clock_speedup: f64,
+    /// Where the engine's clock starts, RFC 3339 (`2024-01-01T00:00:00Z`),
+    /// for tests that need backups at chosen dates; unset = now. Versions
+    /// and lifecycle, lock and retention decisions all read this clock.
+    #[serde(default)]
+    pub clock_start: Option<String>,
     /// Root access key id to create on first start instead of a generated one.
     #[serde(default)]
     pub root_access_key: Option<String>,
@@ -245,6 +250,7 @@ impl Default for EngineSection {
             zstd_level: default_zstd_level(),
             seal_threads: 0,
             clock_speedup: default_clock_speedup(),
+            clock_start: None,
             root_access_key: None,
             root_secret_key: None,
             read_buffer_bytes: default_read_buffer_bytes(),

@@ -277,6 +277,15 @@ pub static SETTINGS: &[Setting] = &[
         help: "Clock speed-up for tests",
     },
     Setting {
+        path: &["engine", "clock_start"],
+        env: &["COFFER_CLOCK_START"],
+        flag: Some("clock-start"),
+        value_name: "RFC3339",
+        kind: Kind::Str,
+        legacy: None,
+        help: "Instant the engine clock starts at, for tests (default: now)",
+    },
+    Setting {
         path: &["engine", "read_buffer_bytes"],
         env: &["COFFER_READ_BUFFER_BYTES"],
         flag: Some("read-buffer-bytes"),

@@ -92,6 +92,13 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
             c.engine.clock_speedup
         ));
     }
+    if let Some(start) = &c.engine.clock_start
+        && super::clock_start(start).is_none()
+    {
+        return invalid(format!(
+            "[engine] clock_start must be an RFC 3339 instant such as 2024-01-01T00:00:00Z (got {start:?})"
+        ));
+    }
     if c.engine.root_access_key.is_some() != c.engine.root_secret_key.is_some() {
         return invalid(
             "[engine] root_access_key and root_secret_key (COFFER_ROOT_ACCESS_KEY and \

@@ -22,13 +22,19 @@ pub struct Clock {
 impl Clock {
     /// `speedup` of 1.0 is real time; non-finite or non-positive values mean 1.0.
     pub fn new(speedup: f64) -> Self {
+        Self::starting_at(None, speedup)
+    }
+
+    /// A clock that reads `start` now (`None`: the wall clock's time) and
+    /// runs `speedup` times as fast as real time from here.
+    pub fn starting_at(start: Option<OffsetDateTime>, speedup: f64) -> Self {
         let speedup = if speedup.is_finite() && speedup > 0.0 {
             speedup
         } else {
             1.0
         };
         Clock {
-            wall_at_start: OffsetDateTime::now_utc(),
+            wall_at_start: start.unwrap_or_else(OffsetDateTime::now_utc),
             started: Instant::now(),
             speedup,
             advanced_us: Arc::new(AtomicI64::new(0)),
@@ -76,6 +82,14 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         let elapsed = c.now() - t0;
         assert!(elapsed >= time::Duration::minutes(20), "{elapsed}");
+    }
+
+    #[test]
+    fn a_clock_can_start_at_a_chosen_instant() {
+        let start = time::macros::datetime!(2024-01-01 0:00 UTC);
+        let c = super::Clock::starting_at(Some(start), 1.0);
+        let t = c.now();
+        assert!(t >= start && t - start < time::Duration::minutes(1), "{t}");
     }
 
     #[test]

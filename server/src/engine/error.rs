@@ -58,6 +58,11 @@ pub enum EngineError {
     InvalidLifecycle(crate::engine::lifecycle::LifecycleError),
     #[error("the bucket has no lifecycle configuration")]
     NoSuchLifecycleConfiguration,
+    /// A retention rule that cannot be set (it keeps nothing, too many…).
+    #[error("{0}")]
+    InvalidRetention(crate::engine::retention::rules::RetentionError),
+    #[error("the bucket has no retention rule for prefix {0:?}")]
+    NoSuchRetentionRule(String),
     #[error("the requested range is not satisfiable")]
     InvalidRange,
     #[error("client body error: {0}")]

@@ -25,6 +25,7 @@ pub mod object_lock;
 mod objects;
 mod read;
 mod read_budget;
+pub mod retention;
 mod shared_packs;
 mod stats;
 mod tagging;
@@ -64,6 +65,8 @@ pub struct EngineOptions {
     pub seal_threads: usize,
     /// Clock speed-up for tests (1.0 = real time).
     pub clock_speedup: f64,
+    /// Where the clock starts, for tests (`None` = now).
+    pub clock_start: Option<time::OffsetDateTime>,
 }
 
 /// Default of [`EngineTuning::read_buffer_bytes`] (`[engine] read_buffer_bytes`).
@@ -209,7 +212,7 @@ impl Engine {
             config: opened.config,
             zstd_level: opts.zstd_level,
             store,
-            clock: Clock::new(opts.clock_speedup),
+            clock: Clock::starting_at(opts.clock_start, opts.clock_speedup),
             seal_slots: Arc::new(Semaphore::new(threads)),
             seal_depth: threads + 1,
             tuning,
@@ -228,6 +231,7 @@ impl Engine {
             .add_hook(Arc::new(locking::invalidator(inner.lock_cache.clone())));
         let memory_trim = memory_trim::spec(inner.read_budget.releases());
         let lifecycle_worker = lifecycle::worker::spec(Arc::downgrade(&inner));
+        let retention_worker = retention::worker::spec(Arc::downgrade(&inner));
         let engine = Engine { inner };
         let e2 = engine.clone();
         let (ak, sk) = (opts.root_access_key.clone(), opts.root_secret_key.clone());
@@ -253,7 +257,12 @@ impl Engine {
         Ok(OpenedEngine {
             engine,
             init: report,
-            workers: vec![shared_pack_writer, memory_trim, lifecycle_worker],
+            workers: vec![
+                shared_pack_writer,
+                memory_trim,
+                lifecycle_worker,
+                retention_worker,
+            ],
         })
     }
 
@@ -296,6 +305,7 @@ impl Engine {
             chunker: coffer_repo::ChunkerParams::default(),
             seal_threads: 1,
             clock_speedup: 1.0,
+            clock_start: None,
         };
         Engine::open(opts).await.unwrap().0
     }

@@ -32,6 +32,7 @@ pub fn options(dir: &Path, chunker: ChunkerParams) -> EngineOptions {
         chunker,
         seal_threads: 2,
         clock_speedup: 1.0,
+        clock_start: None,
     }
 }
 

@@ -557,13 +557,13 @@ enum PlanEntry {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::rules::{FilterForm, LifecycleRule, NoncurrentExpiration, RuleFilter};
     use super::*;
     use crate::engine::types::{BodyStream, PutOptions, VersioningState, VersionsQuery};
     use time::Duration as TimeDuration;
 
-    async fn put(e: &Engine, bucket: &str, key: &str, body: String) {
+    pub(crate) async fn put(e: &Engine, bucket: &str, key: &str, body: String) {
         let body: BodyStream = Box::pin(futures::stream::iter(vec![Ok(bytes::Bytes::from(body))]));
         e.put_object(
             bucket,
@@ -606,7 +606,7 @@ mod tests {
     }
 
     /// Moves the engine clock to `day` days and `hour` hours after `origin`.
-    fn set_time(e: &Engine, origin: OffsetDateTime, day: i64, hour: i64) {
+    pub(crate) fn set_time(e: &Engine, origin: OffsetDateTime, day: i64, hour: i64) {
         let target = origin + TimeDuration::days(day) + TimeDuration::hours(hour);
         let now = e.now();
         assert!(target > now, "the simulation only moves forward");

@@ -376,11 +376,25 @@ pub(crate) fn scan_bucket(
     bucket: &str,
     after: Option<&[u8]>,
     max: usize,
+    f: impl FnMut(ScannedRow<'_>) -> EngineResult<()>,
+) -> EngineResult<Option<Vec<u8>>> {
+    scan_prefix(txn, bucket, "", after, max, f)
+}
+
+/// [`scan_bucket`] limited to the keys that start with `prefix` (escaping
+/// keeps prefix relations, so they are one range).
+pub(crate) fn scan_prefix(
+    txn: &ReadTxn,
+    bucket: &str,
+    prefix: &str,
+    after: Option<&[u8]>,
+    max: usize,
     mut f: impl FnMut(ScannedRow<'_>) -> EngineResult<()>,
 ) -> EngineResult<Option<Vec<u8>>> {
     use std::ops::Bound;
     let versions = txn.open_table(VERSIONS).ctx("open versions")?;
-    let start = super::keys::bucket_prefix(bucket);
+    let bucket_start = super::keys::bucket_prefix(bucket);
+    let start = super::keys::object_key(bucket, prefix);
     let upper = super::keys::prefix_successor(&start);
     let lo = match after {
         Some(a) => Bound::Excluded(a),
@@ -401,8 +415,8 @@ pub(crate) fn scan_bucket(
         }
         let (k, v) = item.ctx("scan versions")?;
         let raw = k.value();
-        let (key, _) =
-            super::keys::split_key(raw, start.len()).ok_or_else(|| corrupt("version key"))?;
+        let (key, _) = super::keys::split_key(raw, bucket_start.len())
+            .ok_or_else(|| corrupt("version key"))?;
         let (head, _) = VersionHead::decode(v.value())?;
         f(ScannedRow {
             key: &key,
