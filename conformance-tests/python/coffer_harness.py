@@ -111,6 +111,11 @@ def cofferd_bin() -> Path:
     return Path(env) if env else REPO_ROOT / "target" / "debug" / "cofferd"
 
 
+def coffer_bin() -> Path:
+    env = os.environ.get("COFFER_CLI_BIN")
+    return Path(env) if env else cofferd_bin().with_name("coffer")
+
+
 def self_signed_cert(directory: Path):
     """A self-signed certificate for 127.0.0.1/localhost, made with the openssl CLI."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -231,6 +236,21 @@ class Cofferd:
                                               "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read() or b"null")
+
+    def coffer(self, *args, ok=True):
+        """The `coffer` admin CLI against this server with --json; (exit code, parsed JSON or
+        stdout, stderr). With ok=True a non-zero exit fails the test."""
+        out = subprocess.run([str(coffer_bin()), "--url", self.startup["admin_url"],
+                              "--token-file", str(self.data_dir / "admin.token"), "--json", *args],
+                             env={"PATH": CLIENT_PATH, "HOME": str(self.log_dir), "LANG": "C.UTF-8"},
+                             capture_output=True, text=True, timeout=120)
+        if ok:
+            assert out.returncode == 0, f"coffer {' '.join(args)}: {out.stderr}"
+        try:
+            body = json.loads(out.stdout) if out.stdout.strip() else None
+        except json.JSONDecodeError:
+            body = out.stdout
+        return out.returncode, body, out.stderr
 
     @property
     def ca_bundle(self):

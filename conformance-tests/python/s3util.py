@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import random
+import time
 import zlib
 
 import pytest
@@ -62,3 +63,13 @@ def checksum_b64(algorithm: str, data: bytes) -> str:
 
 
 ALGORITHMS = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"]
+
+
+def wait_until(predicate, what, timeout=30.0):
+    """Polls predicate() until it holds; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -17,7 +17,7 @@ import pytest
 
 import rawhttp
 from coffer_harness import ACCESS_KEY, CLIENT_PATH, REGION, SECRET_KEY, Cofferd
-from s3util import expect_error, status_of
+from s3util import expect_error, status_of, wait_until
 
 SPEEDUP = 172800  # two engine days per real second
 DAY = 86400 / SPEEDUP  # one engine day, in real seconds
@@ -54,15 +54,6 @@ def engine_now(s3, bucket):
     t = s3.head_object(Bucket=bucket, Key="_clock")["LastModified"]
     s3.delete_object(Bucket=bucket, Key="_clock")
     return t
-
-
-def wait_until(predicate, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def versions_of(s3, bucket, key):

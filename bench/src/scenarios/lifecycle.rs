@@ -1,14 +1,16 @@
-//! Scenario 6 (cofferd only): the lifecycle worker over a versioned bucket of many
-//! versions (default 1,000,000): how many versions a pass evaluates per second, alone
-//! and while small PUTs run, and small-PUT ops/s with the worker idle (no rules on
-//! any bucket) against with it running. The rules match every version and make
-//! nothing due for centuries, so every pass reads the whole bucket and deletes
-//! nothing; the version count is checked unchanged at the end.
+//! Scenario 6 (cofferd only): the lifecycle and the retention workers over a
+//! versioned bucket of many versions (default 1,000,000): how many versions a pass
+//! evaluates per second, alone and while small PUTs run, and small-PUT ops/s with
+//! no worker busy (no rules on any bucket) against with each running. The lifecycle
+//! rules match every version and make nothing due for centuries; the retention rule
+//! is a GFS policy per key that also keeps everything (`keep_within` 100 years), so
+//! every pass reads the whole bucket and deletes nothing; the version count is
+//! checked unchanged at the end. Each round runs one worker at a time.
 //!
 //! cofferd runs with its engine clock sped up (`COFFER_CLOCK_SPEEDUP`, default
-//! 3,600,000: the worker's one-hour interval is one real millisecond), so passes run
+//! 3,600,000: the workers' one-hour interval is one real millisecond), so passes run
 //! back to back. Its figures come from the admin API (`GET /v1/workers`, the
-//! `lifecycle` row's pass and step counters), sampled every 100 ms.
+//! `lifecycle` and `retention` rows' pass and step counters), sampled every 100 ms.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +55,10 @@ const RULES: &str = "<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc
     <Expiration><Days>100000</Days></Expiration>\
     <NoncurrentVersionExpiration><NoncurrentDays>100000</NoncurrentDays></NoncurrentVersionExpiration>\
     </Rule></LifecycleConfiguration>";
+/// restic's GFS row plus a window that keeps every version, for every key.
+const RETENTION_RULE: &str = r#"{"prefix": "v/", "grouping": "per-key", "keep_last": 35,
+    "keep_daily": 7, "keep_weekly": 8, "keep_monthly": 12, "keep_yearly": 2, "keep_within": "100y"}"#;
+const RETENTION_PATH: &str = "/v1/buckets/lc-versions/retention";
 const POLL: Duration = Duration::from_millis(100);
 
 fn version_key(k: usize) -> String {
@@ -66,18 +72,19 @@ struct Admin {
     token: String,
 }
 
-/// The `lifecycle` row of `GET /v1/workers` at one moment.
+/// A worker's row of `GET /v1/workers` at one moment.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     at: Instant,
     passes: u64,
     steps: u64,
-    /// Expired + noncurrent deleted + delete markers removed + uploads aborted.
+    /// Lifecycle: expired + noncurrent deleted + delete markers removed + uploads
+    /// aborted; retention: removed + kept by object lock.
     acted: u64,
 }
 
 impl Admin {
-    async fn get(&self, path: &str) -> Result<String, ClientError> {
+    async fn send(&self, method: Method, path: &str, body: &str) -> Result<String, ClientError> {
         let addr = self.addr;
         let stream = tokio::net::TcpStream::connect(addr)
             .await
@@ -88,18 +95,18 @@ impl Admin {
             let _ = conn.await;
         });
         let request = Request::builder()
-            .method(Method::GET)
+            .method(method.clone())
             .uri(path)
             .header("host", addr.to_string())
             .header("authorization", format!("Bearer {}", self.token))
-            .body(Full::new(Bytes::new()))?;
+            .body(Full::new(Bytes::from(body.to_owned())))?;
         let response = sender.send_request(request).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         let text = String::from_utf8_lossy(&body).into_owned();
         if !status.is_success() {
             return Err(ClientError::Status {
-                method: Method::GET,
+                method,
                 path: path.to_owned(),
                 status,
                 body: text,
@@ -108,24 +115,26 @@ impl Admin {
         Ok(text)
     }
 
-    async fn lifecycle(&self) -> Result<Sample, ClientError> {
-        let text = self.get("/v1/workers").await?;
+    async fn worker(&self, name: &str) -> Result<Sample, ClientError> {
+        let text = self.send(Method::GET, "/v1/workers", "").await?;
         let at = Instant::now();
-        parse_workers(&text, at).ok_or_else(|| {
-            ClientError::BadResponse(format!("no lifecycle worker in /v1/workers: {text}"))
+        parse_workers(&text, name, at).ok_or_else(|| {
+            ClientError::BadResponse(format!("no {name} worker in /v1/workers: {text}"))
         })
     }
 }
 
-/// Reads the `lifecycle` row: `steps`, and from `progress` ("3 passes; 0 expired, 0
-/// noncurrent deleted, 0 delete markers removed, 0 uploads aborted") the counters.
-fn parse_workers(text: &str, at: Instant) -> Option<Sample> {
+/// Reads a worker's row: `steps`, and from `progress` (lifecycle: "3 passes; 0
+/// expired, 0 noncurrent deleted, 0 delete markers removed, 0 uploads aborted";
+/// retention: "3 passes; 0 removed; 0 kept by object lock in the last pass") the
+/// counters.
+fn parse_workers(text: &str, name: &str, at: Instant) -> Option<Sample> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let list = match &v {
         serde_json::Value::Array(a) => a,
         other => other.get("workers")?.as_array()?,
     };
-    let row = list.iter().find(|w| w["name"] == "lifecycle")?;
+    let row = list.iter().find(|w| w["name"] == name)?;
     let steps = row["steps"].as_u64().unwrap_or(0);
     let progress = row["progress"].as_str().unwrap_or("0 passes");
     let numbers: Vec<u64> = progress
@@ -142,16 +151,20 @@ fn parse_workers(text: &str, at: Instant) -> Option<Sample> {
 }
 
 /// Samples the worker every [`POLL`] until `stop` is set.
-fn sampler(admin: Admin, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<Sample>> {
+fn sampler(
+    admin: Admin,
+    worker: &'static str,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<Sample>> {
     tokio::spawn(async move {
         let mut out = Vec::new();
         while !stop.load(Ordering::Relaxed) {
-            if let Ok(s) = admin.lifecycle().await {
+            if let Ok(s) = admin.worker(worker).await {
                 out.push(s);
             }
             tokio::time::sleep(POLL).await;
         }
-        if let Ok(s) = admin.lifecycle().await {
+        if let Ok(s) = admin.worker(worker).await {
             out.push(s);
         }
         out
@@ -268,15 +281,14 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
     expect_eq("versions created", load.bytes, n as u64)?;
     record(&mut m, "lifecycle.load", &mut load);
 
-    let start = admin.lifecycle().await?;
+    let start = admin.worker("lifecycle").await?;
+    let retention_start = admin.worker("retention").await?;
     let mut conn = Connection::new(server.endpoint.clone());
-    let (mut idle, mut busy) = (PhaseOutcome::default(), PhaseOutcome::default());
+    let (mut idle, mut busy, mut ret_busy) = Default::default();
     let (mut alone_w, mut busy_w) = (Window::default(), Window::default());
+    let (mut ret_alone_w, mut ret_busy_w) = (Window::default(), Window::default());
     let seed = p.seed ^ 0x11FE;
     for round in 0..p.rounds.max(1) {
-        if round > 0 {
-            conn.delete_lifecycle(VERSIONED).await?;
-        }
         let mut o = puts(
             server,
             p,
@@ -288,34 +300,42 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
         accumulate(&mut idle, o);
 
         conn.put_lifecycle(VERSIONED, RULES).await?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let task = sampler(admin.clone(), stop.clone());
-        tokio::time::sleep(Duration::from_secs_f64(p.seconds)).await;
-        stop.store(true, Ordering::Relaxed);
-        let w = window(&task.await.unwrap_or_default());
-        set_window(&mut m, &format!("lifecycle.r{round}.alone"), w, n);
-        add_window(&mut alone_w, w);
+        let phases = worker_phases(server, p, &admin, "lifecycle", round, seed).await?;
+        conn.delete_lifecycle(VERSIONED).await?;
+        phases.record(&mut m, "lifecycle", round, n);
+        add_window(&mut alone_w, phases.alone);
+        add_window(&mut busy_w, phases.busy);
+        accumulate(&mut busy, phases.puts);
 
-        let stop = Arc::new(AtomicBool::new(false));
-        let task = sampler(admin.clone(), stop.clone());
-        let busy_seed = seed ^ ((round as u64 + 1_000) << 40);
-        let result = puts(server, p, &format!("busy{round}"), busy_seed).await;
-        stop.store(true, Ordering::Relaxed);
-        let w = window(&task.await.unwrap_or_default());
-        let mut o = result?;
-        record(&mut m, &format!("lifecycle.r{round}.put_busy"), &mut o);
-        set_window(&mut m, &format!("lifecycle.r{round}.busy"), w, n);
-        add_window(&mut busy_w, w);
-        accumulate(&mut busy, o);
+        admin
+            .send(Method::PUT, RETENTION_PATH, RETENTION_RULE)
+            .await?;
+        let phases = worker_phases(server, p, &admin, "retention", round, seed ^ 0x5E7E).await?;
+        let remove = format!("{RETENTION_PATH}?prefix=v/");
+        admin.send(Method::DELETE, &remove, "").await?;
+        phases.record(&mut m, "retention", round, n);
+        add_window(&mut ret_alone_w, phases.alone);
+        add_window(&mut ret_busy_w, phases.busy);
+        accumulate(&mut ret_busy, phases.puts);
     }
     record(&mut m, "lifecycle.put_idle", &mut idle);
     record(&mut m, "lifecycle.put_busy", &mut busy);
+    record(&mut m, "retention.put_busy", &mut ret_busy);
     m.set(
         "lifecycle.put_ratio",
         busy.ops_per_s() / idle.ops_per_s().max(1e-9),
     );
-    for (name, w) in [("alone", alone_w), ("busy", busy_w)] {
-        set_window(&mut m, &format!("lifecycle.{name}"), w, n);
+    m.set(
+        "retention.put_ratio",
+        ret_busy.ops_per_s() / idle.ops_per_s().max(1e-9),
+    );
+    for (name, w) in [
+        ("lifecycle.alone", alone_w),
+        ("lifecycle.busy", busy_w),
+        ("retention.alone", ret_alone_w),
+        ("retention.busy", ret_busy_w),
+    ] {
+        set_window(&mut m, name, w, n);
         if w.full_passes == 0 {
             m.note(format!(
                 "{name}: no whole pass between two pass ends in {:.0} s; versions/s estimated \
@@ -325,10 +345,21 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
         }
     }
 
-    let end = admin.lifecycle().await?;
+    let end = admin.worker("lifecycle").await?;
     m.set("lifecycle.passes_total", (end.passes - start.passes) as f64);
     m.set("lifecycle.actions", end.acted as f64);
     expect_eq("lifecycle actions taken (nothing is due)", end.acted, 0)?;
+    let retention_end = admin.worker("retention").await?;
+    m.set(
+        "retention.passes_total",
+        (retention_end.passes - retention_start.passes) as f64,
+    );
+    m.set("retention.actions", retention_end.acted as f64);
+    expect_eq(
+        "retention removals (the policy keeps everything)",
+        retention_end.acted,
+        0,
+    )?;
     let per_key = n / keys;
     let mut count = pool::run(
         &server.endpoint,
@@ -360,7 +391,51 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
     Ok(m)
 }
 
-/// Rows of the `versions` table a lifecycle step reads (the worker's `BATCH`).
+/// One worker's phases of a round: the worker alone, then small PUTs while it runs.
+struct WorkerPhases {
+    alone: Window,
+    busy: Window,
+    puts: PhaseOutcome,
+}
+
+/// Runs the phases of `worker`, whose rules were just set.
+async fn worker_phases(
+    server: &RunningServer,
+    p: &Params,
+    admin: &Admin,
+    worker: &'static str,
+    round: usize,
+    seed: u64,
+) -> Result<WorkerPhases, ScenarioError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let task = sampler(admin.clone(), worker, stop.clone());
+    tokio::time::sleep(Duration::from_secs_f64(p.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let alone = window(&task.await.unwrap_or_default());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let task = sampler(admin.clone(), worker, stop.clone());
+    let busy_seed = seed ^ ((round as u64 + 1_000) << 40);
+    let result = puts(server, p, &format!("{worker}-busy{round}"), busy_seed).await;
+    stop.store(true, Ordering::Relaxed);
+    let busy = window(&task.await.unwrap_or_default());
+    Ok(WorkerPhases {
+        alone,
+        busy,
+        puts: result?,
+    })
+}
+
+impl WorkerPhases {
+    fn record(&self, m: &mut Measured, worker: &str, round: usize, versions: usize) {
+        let mut puts = self.puts.clone();
+        record(m, &format!("{worker}.r{round}.put_busy"), &mut puts);
+        set_window(m, &format!("{worker}.r{round}.alone"), self.alone, versions);
+        set_window(m, &format!("{worker}.r{round}.busy"), self.busy, versions);
+    }
+}
+
+/// Rows of the `versions` table a worker step reads (the workers' `BATCH`).
 const ROWS_PER_STEP: u64 = 1000;
 
 fn accumulate(total: &mut PhaseOutcome, o: PhaseOutcome) {
@@ -415,9 +490,13 @@ mod tests {
         let text = r#"[{"name":"other","state":"idle","steps":9},
             {"name":"lifecycle","state":"idle","steps":42,"errors":0,"restarts":0,
              "progress":"3 passes; 1 expired, 2 noncurrent deleted, 0 delete markers removed, 4 uploads aborted"}]"#;
-        let s = parse_workers(text, Instant::now()).expect("row");
+        let s = parse_workers(text, "lifecycle", Instant::now()).expect("row");
         assert_eq!((s.passes, s.steps, s.acted), (3, 42, 7));
-        assert!(parse_workers("[]", Instant::now()).is_none());
+        assert!(parse_workers("[]", "lifecycle", Instant::now()).is_none());
+        let text = r#"[{"name":"retention","steps":8,
+             "progress":"2 passes; 5 removed; 1 kept by object lock in the last pass"}]"#;
+        let s = parse_workers(text, "retention", Instant::now()).expect("row");
+        assert_eq!((s.passes, s.steps, s.acted), (2, 8, 6));
     }
 
     #[test]

@@ -477,6 +477,16 @@ fn every_variable_and_flag_of_before_sections_still_exists() {
     )
     .unwrap();
     assert_eq!(c.engine_options().clock_speedup, 86400.0);
+    assert_eq!(c.engine_options().clock_start, None);
+    let c = Config::load(
+        &cli(&["--data-dir", "/x"]),
+        &env_of(&[("COFFER_CLOCK_START", "2024-01-01T00:00:00Z")]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.engine_options().clock_start,
+        Some(time::macros::datetime!(2024-01-01 0:00 UTC))
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod objects;
 mod read;
 mod read_budget;
 pub mod retention;
+mod rule_worker;
 mod shared_packs;
 mod stats;
 mod tagging;

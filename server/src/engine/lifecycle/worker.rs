@@ -35,10 +35,11 @@ use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions::{self, VersionRecord};
 use crate::engine::meta::{ReadTxn, Txn};
 use crate::engine::objects;
+use crate::engine::rule_worker::{BucketRules, RuleWorker};
 use crate::engine::tags;
 use crate::engine::types::UploadsQuery;
 use crate::engine::{Engine, Inner};
-use crate::workers::{Schedule, Spec, Step, Worker, WorkerError};
+use crate::workers::{Schedule, Spec};
 
 /// Rows of the `versions` table read per snapshot, and uploads per page.
 pub(crate) const BATCH: usize = 1000;
@@ -52,11 +53,7 @@ pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
 
 pub(crate) fn spec(inner: Weak<Inner>) -> Spec {
     Spec::new(Schedule::every(INTERVAL), move || {
-        Box::new(LifecycleWorker {
-            inner: inner.clone(),
-            pass: None,
-            done: Counters::default(),
-        })
+        Box::new(RuleWorker::new(inner.clone(), LifecycleWork::default()))
     })
 }
 
@@ -69,15 +66,8 @@ struct Counters {
     uploads_aborted: u64,
 }
 
-/// One pass over the buckets with rules.
-struct Pass {
-    /// Buckets still to visit, the next last.
-    todo: Vec<String>,
-    current: Option<BucketWalk>,
-}
-
 /// Where the pass is inside one bucket.
-struct BucketWalk {
+pub(crate) struct BucketWalk {
     bucket: String,
     walker: Walker,
     /// Index key of the last row read; `None` before the first.
@@ -103,78 +93,56 @@ impl BucketWalk {
     }
 }
 
-struct LifecycleWorker {
-    /// Weak: the worker must not keep a closed engine alive.
-    inner: Weak<Inner>,
-    pass: Option<Pass>,
+#[derive(Default)]
+pub(crate) struct LifecycleWork {
     done: Counters,
 }
 
 #[async_trait::async_trait]
-impl Worker for LifecycleWorker {
+impl BucketRules for LifecycleWork {
+    type Walk = BucketWalk;
+
     fn name(&self) -> &'static str {
         "lifecycle"
     }
 
-    async fn step(&mut self) -> Result<Step, WorkerError> {
-        let Some(inner) = self.inner.upgrade() else {
-            return Ok(Step::Finished);
-        };
-        let engine = Engine { inner };
-        self.step_with(&engine)
-            .await
-            .map_err(|e| WorkerError::new(e.to_string()))
+    fn has_rules(engine: &Engine, bucket: &str) -> EngineResult<bool> {
+        Ok(engine.lifecycle(bucket)?.is_some())
     }
 
-    fn progress(&self) -> Option<String> {
+    fn start(&mut self, engine: &Engine, bucket: String) -> EngineResult<Option<BucketWalk>> {
+        match engine.lifecycle(&bucket) {
+            Ok(Some(config)) => Ok(Some(BucketWalk::new(bucket, config))),
+            Ok(None) | Err(EngineError::NoSuchBucket(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn advance(
+        &mut self,
+        engine: &Engine,
+        walk: BucketWalk,
+    ) -> EngineResult<Option<BucketWalk>> {
+        self.batch(engine, walk).await
+    }
+
+    fn end_pass(&mut self) {
+        self.done.passes += 1;
+    }
+
+    fn progress(&self) -> String {
         let c = self.done;
-        Some(format!(
+        format!(
             "{} passes; {} expired, {} noncurrent deleted, {} delete markers removed, {} uploads aborted",
             c.passes, c.expired, c.noncurrent_deleted, c.markers_removed, c.uploads_aborted
-        ))
+        )
     }
 }
 
-impl LifecycleWorker {
-    async fn step_with(&mut self, engine: &Engine) -> EngineResult<Step> {
-        if self.pass.is_none() {
-            let e = engine.clone();
-            let todo = crate::engine::blocking(move || buckets_with_rules(&e)).await?;
-            if todo.is_empty() {
-                return Ok(Step::Idle);
-            }
-            self.pass = Some(Pass {
-                todo,
-                current: None,
-            });
-        }
-        let pass = self.pass.as_mut().expect("a pass was just started");
-        let walk = match pass.current.take() {
-            Some(w) => w,
-            None => match pass.todo.pop() {
-                Some(bucket) => match engine.lifecycle(&bucket) {
-                    Ok(Some(config)) => BucketWalk::new(bucket, config),
-                    // Its rules or the bucket went since the pass began.
-                    Ok(None) | Err(EngineError::NoSuchBucket(_)) => return Ok(Step::Worked),
-                    Err(e) => return Err(e),
-                },
-                None => {
-                    self.pass = None;
-                    self.done.passes += 1;
-                    return Ok(Step::Idle);
-                }
-            },
-        };
-        let next = self.advance(engine, walk).await?;
-        if let Some(pass) = self.pass.as_mut() {
-            pass.current = next;
-        }
-        Ok(Step::Worked)
-    }
-
+impl LifecycleWork {
     /// One batch of a bucket; the walk to go on with, `None` when the
     /// bucket is done (or its rules changed and it restarts next pass).
-    async fn advance(
+    async fn batch(
         &mut self,
         engine: &Engine,
         mut walk: BucketWalk,
@@ -239,27 +207,7 @@ impl LifecycleWorker {
 /// Runs one whole pass at once (engine tests step simulated days with it).
 #[cfg(test)]
 pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
-    let mut w = LifecycleWorker {
-        inner: Arc::downgrade(&engine.inner),
-        pass: None,
-        done: Counters::default(),
-    };
-    while w.step_with(engine).await? == Step::Worked {}
-    Ok(())
-}
-
-/// The buckets that have a lifecycle configuration, the first to visit last.
-fn buckets_with_rules(engine: &Engine) -> EngineResult<Vec<String>> {
-    let mut out = Vec::new();
-    for b in engine.list_buckets()? {
-        match engine.lifecycle(&b.name) {
-            Ok(Some(_)) => out.push(b.name),
-            Ok(None) | Err(EngineError::NoSuchBucket(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    out.reverse();
-    Ok(out)
+    RuleWorker::run_pass(engine, LifecycleWork::default()).await
 }
 
 /// Feeds up to [`BATCH`] rows after `after` to the walker (and, at the

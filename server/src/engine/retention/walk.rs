@@ -7,7 +7,7 @@
 //! `versions` table's order), so they are decided when the key ends and
 //! only that key's versions are held. A series needs the whole prefix
 //! before anything is decided, so it is walked twice: the first walk keeps
-//! 24 bytes per object (its time and version), the second decides each one
+//! 32 bytes per object (its time and version id), the second decides each one
 //! as it comes, in the same key order. An object the second walk does not
 //! find where the first saw it (a PUT or DELETE in between) ends the
 //! rule's walk for this pass; nothing is decided on a changed series.

@@ -30,8 +30,9 @@ use crate::engine::meta::codec::micros;
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions;
 use crate::engine::objects;
+use crate::engine::rule_worker::{BucketRules, RuleWorker};
 use crate::engine::{Engine, Inner};
-use crate::workers::{Schedule, Spec, Step, Worker, WorkerError};
+use crate::workers::{Schedule, Spec};
 
 /// Real time the worker rests after a batch, as a multiple of the time
 /// reading it took, as the lifecycle worker does (a fifth of one core at
@@ -42,11 +43,7 @@ pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
 
 pub(crate) fn spec(inner: Weak<Inner>) -> Spec {
     Spec::new(Schedule::every(INTERVAL), move || {
-        Box::new(RetentionWorker {
-            inner: inner.clone(),
-            pass: None,
-            done: Counters::default(),
-        })
+        Box::new(RuleWorker::new(inner.clone(), RetentionWork::default()))
     })
 }
 
@@ -54,17 +51,14 @@ pub(crate) fn spec(inner: Weak<Inner>) -> Spec {
 struct Counters {
     passes: u64,
     removed: u64,
+    /// Backups past their policy that object lock kept, in the pass under
+    /// way and in the last whole one (each pass meets them again).
     kept_by_lock: u64,
-}
-
-struct Pass {
-    /// Buckets still to visit, the next last.
-    todo: Vec<String>,
-    current: Option<BucketRun>,
+    kept_by_lock_last_pass: u64,
 }
 
 /// Where the pass is inside one bucket.
-struct BucketRun {
+pub(crate) struct BucketRun {
     bucket: String,
     rules: Arc<RetentionRules>,
     locked_bucket: bool,
@@ -72,76 +66,28 @@ struct BucketRun {
     walk: Option<RuleWalk>,
 }
 
-struct RetentionWorker {
-    /// Weak: the worker must not keep a closed engine alive.
-    inner: Weak<Inner>,
-    pass: Option<Pass>,
+#[derive(Default)]
+pub(crate) struct RetentionWork {
     done: Counters,
 }
 
 #[async_trait::async_trait]
-impl Worker for RetentionWorker {
+impl BucketRules for RetentionWork {
+    type Walk = BucketRun;
+
     fn name(&self) -> &'static str {
         "retention"
     }
 
-    async fn step(&mut self) -> Result<Step, WorkerError> {
-        let Some(inner) = self.inner.upgrade() else {
-            return Ok(Step::Finished);
-        };
-        let engine = Engine { inner };
-        self.step_with(&engine)
-            .await
-            .map_err(|e| WorkerError::new(e.to_string()))
+    fn has_rules(engine: &Engine, bucket: &str) -> EngineResult<bool> {
+        Ok(!engine.retention(bucket)?.rules.is_empty())
     }
 
-    fn progress(&self) -> Option<String> {
-        let c = self.done;
-        Some(format!(
-            "{} passes; {} removed, {} kept by object lock",
-            c.passes, c.removed, c.kept_by_lock
-        ))
-    }
-}
-
-impl RetentionWorker {
-    async fn step_with(&mut self, engine: &Engine) -> EngineResult<Step> {
-        if self.pass.is_none() {
-            let e = engine.clone();
-            let todo = crate::engine::blocking(move || buckets_with_rules(&e)).await?;
-            if todo.is_empty() {
-                self.done.passes += 1;
-                return Ok(Step::Idle);
-            }
-            self.pass = Some(Pass {
-                todo,
-                current: None,
-            });
-        }
-        let pass = self.pass.as_mut().expect("a pass was just started");
-        let run = match pass.current.take() {
-            Some(r) => r,
-            None => match pass.todo.pop() {
-                Some(bucket) => match start(engine, bucket)? {
-                    Some(run) => run,
-                    None => return Ok(Step::Worked),
-                },
-                None => {
-                    self.pass = None;
-                    self.done.passes += 1;
-                    return Ok(Step::Idle);
-                }
-            },
-        };
-        let next = self.advance(engine, run).await?;
-        if let Some(pass) = self.pass.as_mut() {
-            pass.current = next;
-        }
-        Ok(Step::Worked)
+    fn start(&mut self, engine: &Engine, bucket: String) -> EngineResult<Option<BucketRun>> {
+        start(engine, bucket)
     }
 
-    /// One batch of a bucket; the run to go on with, `None` when the
-    /// bucket is done.
+    /// One batch of a bucket's current rule.
     async fn advance(
         &mut self,
         engine: &Engine,
@@ -167,7 +113,7 @@ impl RetentionWorker {
         let now = engine.now().unix_timestamp();
         let (inner, bucket) = (engine.inner.clone(), run.bucket.clone());
         let started = std::time::Instant::now();
-        let (walk_back, going) = crate::engine::blocking(move || {
+        let (walk, going) = crate::engine::blocking(move || {
             let txn = inner.meta.read()?;
             let mut going = Vec::new();
             walk.advance(&txn, &bucket, now, &mut |v: Verdict| {
@@ -179,7 +125,6 @@ impl RetentionWorker {
         })
         .await?;
         let reading = started.elapsed();
-        let walk = walk_back;
         if !going.is_empty() {
             let grouping = run.rules.rules[walk.rule].grouping;
             let (removed, locked) =
@@ -201,6 +146,20 @@ impl RetentionWorker {
         // Background work yields to requests (see the lifecycle worker).
         tokio::time::sleep(reading * REST_SHARE).await;
         Ok(Some(run))
+    }
+
+    fn end_pass(&mut self) {
+        let c = &mut self.done;
+        c.passes += 1;
+        c.kept_by_lock_last_pass = std::mem::take(&mut c.kept_by_lock);
+    }
+
+    fn progress(&self) -> String {
+        let c = self.done;
+        format!(
+            "{} passes; {} removed; {} kept by object lock in the last pass",
+            c.passes, c.removed, c.kept_by_lock_last_pass
+        )
     }
 }
 
@@ -224,27 +183,7 @@ fn start(engine: &Engine, bucket: String) -> EngineResult<Option<BucketRun>> {
 /// Runs one whole pass at once (engine tests step simulated days with it).
 #[cfg(test)]
 pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
-    let mut w = RetentionWorker {
-        inner: Arc::downgrade(&engine.inner),
-        pass: None,
-        done: Counters::default(),
-    };
-    while w.step_with(engine).await? == Step::Worked {}
-    Ok(())
-}
-
-/// The buckets that have retention rules, the first to visit last.
-fn buckets_with_rules(engine: &Engine) -> EngineResult<Vec<String>> {
-    let mut out = Vec::new();
-    for b in engine.list_buckets()? {
-        match engine.retention(&b.name) {
-            Ok(r) if !r.rules.is_empty() => out.push(b.name),
-            Ok(_) | Err(EngineError::NoSuchBucket(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    out.reverse();
-    Ok(out)
+    RuleWorker::run_pass(engine, RetentionWork::default()).await
 }
 
 /// Removes one batch's backups that go, in one transaction; how many were
