@@ -9,8 +9,9 @@ use serde_json::Value;
 
 pub use coffer_admin_api::{
     Bucket, CreateBucket, CreateKey, CreateShare, Expiration, Grant, Health, Key, Lifecycle,
-    LifecyclePlan, LifecycleRule, PutGrant, RemoveGrant, RuleFilter, Share, Status, Timestamp,
-    WorkerState, WorkerStatus,
+    LifecyclePlan, LifecycleRule, PutGrant, RemoveGrant, Retention, RetentionPlan,
+    RetentionPlanEntry, RetentionRule, RuleFilter, Share, Status, Timestamp, WorkerState,
+    WorkerStatus,
 };
 
 use crate::client::ApiError;

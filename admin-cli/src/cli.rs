@@ -4,10 +4,15 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use clap_complete::Shell;
-use coffer_admin_api::{PLAN_DEFAULT_LIMIT, PLAN_MAX_LIMIT};
+use coffer_admin_api::{
+    PLAN_DEFAULT_LIMIT, PLAN_MAX_LIMIT, RETENTION_PLAN_DEFAULT_LIMIT, RETENTION_PLAN_MAX_LIMIT,
+};
 
 use crate::duration::parse_duration;
-use crate::target::{GrantTarget, ObjectTarget, parse_grant_target, parse_object_target};
+use crate::target::{
+    GrantTarget, ObjectTarget, RuleTarget, parse_grant_target, parse_object_target,
+    parse_rule_target,
+};
 
 /// SigV4 refuses presigned URLs valid for longer than seven days.
 pub const MAX_SHARE_SECONDS: u64 = 7 * 86_400;
@@ -76,6 +81,9 @@ pub enum Command {
     /// A bucket's lifecycle rules (set by S3 clients) and what they will do
     #[command(subcommand, arg_required_else_help = true)]
     Lifecycle(LifecycleCommand),
+    /// A bucket's retention rules (restic's forget policy, applied hourly) and what they keep
+    #[command(subcommand, arg_required_else_help = true)]
+    Retention(RetentionCommand),
     /// Print a presigned GET URL for one object (for curl), signed with a chosen access key
     Share(ShareArgs),
     /// Print a shell completion script
@@ -113,6 +121,139 @@ pub enum LifecycleCommand {
         )]
         limit: u64,
     },
+}
+
+/// The ids of the `--keep-*` options in [`PolicyArgs`], for the groups that
+/// require one of them (clap names an argument after its field).
+const KEEP_ARGS: [&str; 12] = [
+    "keep_last",
+    "keep_hourly",
+    "keep_daily",
+    "keep_weekly",
+    "keep_monthly",
+    "keep_yearly",
+    "keep_within",
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+];
+const GROUPING_ARGS: [&str; 2] = ["per_key", "series"];
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Set the rule for a bucket or prefix, replacing the one it had
+    #[command(
+        long_about = "Set the rule for a bucket or prefix, replacing the one it had.\n\n\
+            The options are restic's `forget` ones, with its meaning (restic 0.14), periods \
+            in UTC. A key is governed by the rule with the longest prefix that matches it. \
+            The `retention` worker applies the rules every hour; what a policy lets go is \
+            removed through the normal delete paths, and versions under object lock are \
+            kept until their lock allows it. `coffer retention plan` shows what a rule \
+            would keep before it is set.",
+        group(ArgGroup::new("grouping").required(true).args(GROUPING_ARGS)),
+        group(ArgGroup::new("keep").required(true).multiple(true).args(KEEP_ARGS))
+    )]
+    Set {
+        /// BUCKET for the whole bucket, BUCKET/PREFIX for the keys under PREFIX
+        #[arg(value_name = "BUCKET[/PREFIX]", value_parser = parse_rule_target)]
+        target: RuleTarget,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Show a bucket's retention rules: prefix, grouping and what each keeps
+    Show { bucket: String },
+    /// Remove the rule for a bucket (BUCKET) or a prefix (BUCKET/PREFIX)
+    Remove {
+        /// BUCKET for the whole bucket's rule, BUCKET/PREFIX for that prefix's
+        #[arg(value_name = "BUCKET[/PREFIX]", value_parser = parse_rule_target)]
+        target: RuleTarget,
+    },
+    /// List what the rules keep and remove, and why, as restic's `forget --dry-run` does
+    #[command(
+        long_about = "List what the rules keep and remove, and why, as restic's \
+            `forget --dry-run` does.\n\n\
+            Without --keep-* options, the stored rules: all of them for BUCKET, the one for \
+            exactly PREFIX for BUCKET/PREFIX (BUCKET/ for the whole bucket's rule alone). \
+            With --keep-* options (and --per-key or --series), the rule they make for \
+            BUCKET[/PREFIX], as if it were set; nothing is stored.",
+        group(ArgGroup::new("grouping").args(GROUPING_ARGS).requires("keep")),
+        group(
+            ArgGroup::new("keep")
+                .multiple(true)
+                .args(KEEP_ARGS)
+                .requires("grouping")
+        )
+    )]
+    Plan {
+        /// BUCKET, BUCKET/ or BUCKET/PREFIX (see above)
+        #[arg(value_name = "BUCKET[/PREFIX]", value_parser = parse_rule_target)]
+        target: RuleTarget,
+        /// List at most this many backups (rule by rule, in key order); the counts are of all
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = RETENTION_PLAN_DEFAULT_LIMIT,
+            value_parser = clap::value_parser!(u64).range(1..=RETENTION_PLAN_MAX_LIMIT)
+        )]
+        limit: u64,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+}
+
+/// What one backup is, and restic's `forget` options. Which of them are
+/// required differs between `set` and `plan`, so the groups are declared
+/// there, not here.
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
+#[group(skip)]
+#[command(next_help_heading = "Policy")]
+pub struct PolicyArgs {
+    /// Each version of a key is one backup (a versioned bucket, one key overwritten by each
+    /// backup); what goes is removed by version id
+    #[arg(long)]
+    pub per_key: bool,
+    /// Each object under the prefix is one backup of one series (a new key per backup); what
+    /// goes is removed as DeleteObject does (a delete marker where versioned)
+    #[arg(long)]
+    pub series: bool,
+    /// Keep the N newest backups
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest backup of each of the N latest hours that have one
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// Keep the newest backup of each of the N latest days that have one
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest backup of each of the N latest ISO weeks that have one
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest backup of each of the N latest months that have one
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Keep the newest backup of each of the N latest years that have one
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// Keep every backup newer than SPAN before the newest one (restic's spans: 2y5m7d3h)
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within: Option<String>,
+    /// Keep the newest backup of each hour within SPAN of the newest one
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within_hourly: Option<String>,
+    /// Keep the newest backup of each day within SPAN of the newest one
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within_daily: Option<String>,
+    /// Keep the newest backup of each ISO week within SPAN of the newest one
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within_weekly: Option<String>,
+    /// Keep the newest backup of each month within SPAN of the newest one
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within_monthly: Option<String>,
+    /// Keep the newest backup of each year within SPAN of the newest one
+    #[arg(long, value_name = "SPAN", value_parser = parse_span)]
+    pub keep_within_yearly: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +334,28 @@ fn parse_expiry(s: &str) -> Result<u64, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// A restic span (`2y5m7d3h`: numbers each followed by y, m, d or h), checked
+/// here so that a typo is a usage error naming the option; the server reads it.
+fn parse_span(s: &str) -> Result<String, String> {
+    let bad = || {
+        format!("`{s}` is not a span: numbers each followed by y, m, d or h (e.g. 7d, 2y5m7d3h)")
+    };
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        // No digits, or more than the server's u32 holds.
+        let number = rest[..digits].parse::<u32>().is_ok();
+        match rest[digits..].chars().next() {
+            Some('y' | 'm' | 'd' | 'h') if number => rest = &rest[digits + 1..],
+            _ => return Err(bad()),
+        }
+    }
+    Ok(s.to_owned())
+}
+
 fn parse_share_expiry(s: &str) -> Result<u64, String> {
     let seconds = parse_expiry(s)?;
     if seconds > MAX_SHARE_SECONDS {
@@ -226,6 +389,108 @@ mod tests {
         assert_eq!(limit(&["--limit", "5"]).unwrap(), 5);
         assert!(limit(&["--limit", "0"]).is_err());
         assert!(limit(&["--limit", "10001"]).is_err());
+    }
+
+    fn retention(args: &[&str]) -> Result<RetentionCommand, clap::Error> {
+        let cli = Cli::try_parse_from([&["coffer", "retention"], args].concat())?;
+        match cli.command {
+            Command::Retention(cmd) => Ok(cmd),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn retention_set_needs_one_grouping_and_a_keep_option() {
+        match retention(&[
+            "set",
+            "b/db/",
+            "--series",
+            "--keep-last",
+            "2",
+            "--keep-within-daily",
+            "1m",
+        ])
+        .unwrap()
+        {
+            RetentionCommand::Set { target, policy } => {
+                assert_eq!((target.bucket.as_str(), target.prefix()), ("b", "db/"));
+                assert_eq!(
+                    policy,
+                    PolicyArgs {
+                        series: true,
+                        keep_last: Some(2),
+                        keep_within_daily: Some("1m".into()),
+                        ..PolicyArgs::default()
+                    }
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let kind = |args: &[&str]| retention(args).unwrap_err().kind();
+        use clap::error::ErrorKind;
+        assert_eq!(
+            kind(&["set", "b", "--keep-last", "1"]),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["set", "b", "--per-key"]),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["set", "b", "--per-key", "--series", "--keep-last", "1"]),
+            ErrorKind::ArgumentConflict
+        );
+        assert_eq!(
+            kind(&["set", "b", "--series", "--keep-within", "7x"]),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            kind(&["set", "*", "--series", "--keep-last", "1"]),
+            ErrorKind::ValueValidation
+        );
+    }
+
+    #[test]
+    fn retention_plan_limit_defaults_and_is_capped() {
+        let limit = |args: &[&str]| -> Result<u64, clap::Error> {
+            match retention(&[&["plan", "b"], args].concat())? {
+                RetentionCommand::Plan { limit, .. } => Ok(limit),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(limit(&[]).unwrap(), RETENTION_PLAN_DEFAULT_LIMIT);
+        assert_eq!(limit(&["--limit", "5"]).unwrap(), 5);
+        assert_eq!(
+            limit(&["--limit", &RETENTION_PLAN_MAX_LIMIT.to_string()]).unwrap(),
+            RETENTION_PLAN_MAX_LIMIT
+        );
+        assert!(limit(&["--limit", "0"]).is_err());
+        assert!(limit(&["--limit", &(RETENTION_PLAN_MAX_LIMIT + 1).to_string()]).is_err());
+    }
+
+    #[test]
+    fn retention_plan_takes_a_rule_only_whole() {
+        // No options: the stored rules. Keep options need a grouping, and the other way round.
+        match retention(&["plan", "b/"]).unwrap() {
+            RetentionCommand::Plan { target, policy, .. } => {
+                assert_eq!(target.prefix, Some(String::new()));
+                assert_eq!(policy, PolicyArgs::default());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(retention(&["plan", "b", "--per-key", "--keep-daily", "7"]).is_ok());
+        assert!(retention(&["plan", "b", "--keep-daily", "7"]).is_err());
+        assert!(retention(&["plan", "b", "--series"]).is_err());
+    }
+
+    #[test]
+    fn spans_are_restics() {
+        for ok in ["7d", "1y6m", "2y5m7d3h", "0h", "3h2d"] {
+            assert_eq!(parse_span(ok), Ok(ok.to_owned()));
+        }
+        for bad in ["", "7", "d", "7x", "7d ", "1.5d", "99999999999d", "7D"] {
+            assert!(parse_span(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

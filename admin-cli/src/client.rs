@@ -11,6 +11,8 @@ use thiserror::Error;
 pub struct Subject {
     pub bucket: Option<String>,
     pub access_key: Option<String>,
+    /// A retention rule's prefix (empty: the whole bucket's rule).
+    pub prefix: Option<String>,
 }
 
 impl Subject {
@@ -18,6 +20,7 @@ impl Subject {
         Subject {
             bucket: Some(name.to_owned()),
             access_key: None,
+            prefix: None,
         }
     }
 
@@ -25,6 +28,7 @@ impl Subject {
         Subject {
             bucket: None,
             access_key: Some(id.to_owned()),
+            prefix: None,
         }
     }
 
@@ -32,6 +36,16 @@ impl Subject {
         Subject {
             bucket: Some(bucket.to_owned()),
             access_key: Some(id.to_owned()),
+            prefix: None,
+        }
+    }
+
+    /// A bucket's retention rule for `prefix`.
+    pub fn rule(bucket: &str, prefix: &str) -> Self {
+        Subject {
+            bucket: Some(bucket.to_owned()),
+            access_key: None,
+            prefix: Some(prefix.to_owned()),
         }
     }
 }
@@ -56,7 +70,9 @@ pub enum ApiError {
         status: u16,
         code: String,
         message: String,
-        subject: Subject,
+        /// Boxed, so that every `Result` carrying an `ApiError` (or a
+        /// `CliError`) stays small.
+        subject: Box<Subject>,
     },
     /// A 5xx (exit 3).
     #[error(
@@ -129,6 +145,24 @@ fn refusal(status: &u16, code: &str, message: &str, subject: &Subject) -> String
             "bucket {b} has no lifecycle configuration; S3 clients set one \
              (aws s3api put-bucket-lifecycle-configuration)"
         ),
+        (
+            "NoSuchRetentionRule",
+            Subject {
+                bucket: Some(b),
+                prefix: Some(p),
+                ..
+            },
+        ) => {
+            let rule = if p.is_empty() {
+                "for the whole bucket".to_owned()
+            } else {
+                format!("for prefix {p}")
+            };
+            format!(
+                "bucket {b} has no retention rule {rule} \
+                 (coffer retention show {b} lists its rules)"
+            )
+        }
         _ if !message.is_empty() => message.to_owned(),
         _ => format!("the admin API refused the request (HTTP {status} {code})"),
     }
@@ -214,6 +248,15 @@ impl AdminClient {
         subject: &Subject,
     ) -> Result<Option<Value>, ApiError> {
         self.call("POST", path, body, subject)
+    }
+
+    pub fn put(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+        subject: &Subject,
+    ) -> Result<Option<Value>, ApiError> {
+        self.call("PUT", path, body, subject)
     }
 
     pub fn delete(
@@ -324,7 +367,7 @@ impl AdminClient {
                 status,
                 code,
                 message,
-                subject: subject.clone(),
+                subject: Box::new(subject.clone()),
             },
         }
     }
@@ -363,6 +406,17 @@ pub fn segment(s: &str) -> String {
     if s.bytes().all(|b| b == b'.') {
         return "%2E".repeat(s.len());
     }
+    percent_encode(s)
+}
+
+/// Percent-encodes one query value, such as a key prefix: everything but the
+/// unreserved characters, so that `&`, `=`, `+` (a space to the server) and
+/// `/` arrive as they were typed.
+pub fn query_value(s: &str) -> String {
+    percent_encode(s)
+}
+
+fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -384,6 +438,8 @@ mod tests {
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
         assert_eq!(segment(".."), "%2E%2E");
         assert_eq!(segment("a..b"), "a..b");
+        assert_eq!(query_value("db/a b+c&d=é"), "db%2Fa%20b%2Bc%26d%3D%C3%A9");
+        assert_eq!(query_value(".."), "..");
     }
 
     #[test]
@@ -392,7 +448,7 @@ mod tests {
             status: 404,
             code: "NoSuchBucket".into(),
             message: "The specified bucket does not exist".into(),
-            subject: Subject::bucket("x"),
+            subject: Box::new(Subject::bucket("x")),
         };
         assert_eq!(e.to_string(), "no such bucket: x");
         assert_eq!(e.exit_code(), 1);
@@ -400,15 +456,31 @@ mod tests {
             status: 404,
             code: "NoSuchKey".into(),
             message: String::new(),
-            subject: Subject::access_key("AK1"),
+            subject: Box::new(Subject::access_key("AK1")),
         };
         assert_eq!(e.to_string(), "no such access key: AK1");
         let e = ApiError::Refused {
             status: 400,
             code: "InvalidArgument".into(),
             message: "bucket name too short".into(),
-            subject: Subject::bucket("x"),
+            subject: Box::new(Subject::bucket("x")),
         };
         assert_eq!(e.to_string(), "bucket name too short");
+        let e = |prefix: &str| ApiError::Refused {
+            status: 404,
+            code: "NoSuchRetentionRule".into(),
+            message: "the bucket has no retention rule for prefix \"db/\"".into(),
+            subject: Box::new(Subject::rule("b", prefix)),
+        };
+        assert_eq!(
+            e("db/").to_string(),
+            "bucket b has no retention rule for prefix db/ (coffer retention show b lists its rules)"
+        );
+        assert_eq!(
+            e("").to_string(),
+            "bucket b has no retention rule for the whole bucket \
+             (coffer retention show b lists its rules)"
+        );
+        assert_eq!(e("").exit_code(), 1);
     }
 }

@@ -1,4 +1,4 @@
-//! The `BUCKET[/PREFIX]` (grant, revoke) and `BUCKET/KEY` (share) arguments.
+//! The `BUCKET[/PREFIX]` (grant, revoke, retention) and `BUCKET/KEY` (share) arguments.
 
 /// Where a grant applies: a bucket (or `*`, every bucket) and an optional key prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -6,6 +6,22 @@ pub struct GrantTarget {
     pub bucket: String,
     /// Empty means the whole bucket.
     pub prefix: String,
+}
+
+/// Which retention rule: a bucket's (`prefix` empty) or a prefix's. `prefix`
+/// is `None` when no `/` was given, which only `retention plan` tells apart
+/// (all rules, rather than the whole bucket's rule alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTarget {
+    pub bucket: String,
+    pub prefix: Option<String>,
+}
+
+impl RuleTarget {
+    /// The rule's prefix, empty for the whole bucket.
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or_default()
+    }
 }
 
 /// One object, for `share`.
@@ -27,6 +43,24 @@ pub fn parse_grant_target(s: &str) -> Result<GrantTarget, String> {
     Ok(GrantTarget {
         bucket: bucket.to_owned(),
         prefix: prefix.to_owned(),
+    })
+}
+
+/// `backups` → the bucket; `backups/` → its whole-bucket rule; `backups/db/`
+/// → prefix `db/`. Rules are per bucket, so `*` is not a bucket here.
+pub fn parse_rule_target(s: &str) -> Result<RuleTarget, String> {
+    let (bucket, prefix) = match s.split_once('/') {
+        Some((bucket, prefix)) => (bucket, Some(prefix.to_owned())),
+        None => (s, None),
+    };
+    if bucket.is_empty() || bucket == "*" {
+        return Err(format!(
+            "`{s}` has no bucket name (expected BUCKET or BUCKET/PREFIX)"
+        ));
+    }
+    Ok(RuleTarget {
+        bucket: bucket.to_owned(),
+        prefix,
     })
 }
 
@@ -62,6 +96,22 @@ mod tests {
         assert_eq!((t.bucket.as_str(), t.prefix.as_str()), ("*", ""));
         assert!(parse_grant_target("").is_err());
         assert!(parse_grant_target("/db").is_err());
+    }
+
+    #[test]
+    fn rule_targets() {
+        let t = |s: &str| parse_rule_target(s).map(|t| (t.bucket, t.prefix));
+        assert_eq!(t("backups"), Ok(("backups".into(), None)));
+        assert_eq!(t("backups/"), Ok(("backups".into(), Some(String::new()))));
+        assert_eq!(
+            t("backups/db/wal/"),
+            Ok(("backups".into(), Some("db/wal/".into())))
+        );
+        assert_eq!(parse_rule_target("backups").unwrap().prefix(), "");
+        assert!(parse_rule_target("*").is_err());
+        assert!(parse_rule_target("*/db/").is_err());
+        assert!(parse_rule_target("").is_err());
+        assert!(parse_rule_target("/db/").is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl Admin {
         match method {
             "GET" => self.client.get(path, &subject),
             "POST" => self.client.post(path, body, &subject),
+            "PUT" => self.client.put(path, body, &subject),
             "DELETE" => self.client.delete(path, body, &subject),
             other => panic!("the admin API has no {other} requests"),
         }

@@ -5,6 +5,7 @@ mod completions;
 mod grant;
 mod key;
 mod lifecycle;
+mod retention;
 mod share;
 mod status;
 mod workers;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli, env: &Environment) -> Result<(), CliError> {
         Command::Share(args) => share::run(&ctx, args),
         Command::Workers => workers::run(&ctx),
         Command::Lifecycle(cmd) => lifecycle::run(&ctx, cmd),
+        Command::Retention(cmd) => retention::run(&ctx, cmd),
         Command::Completions { .. } => Ok(()),
     }
 }

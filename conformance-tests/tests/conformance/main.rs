@@ -12,6 +12,7 @@ mod duplicity;
 mod lifecycle_cli;
 mod rclone;
 mod restic;
+mod retention_cli;
 mod s3cmd;
 mod shutdown;
 mod startup;
