@@ -70,7 +70,8 @@ pub struct RetentionPlan {
     /// Backups a policy lets go that object lock keeps for now.
     #[serde(default)]
     pub locked: u64,
-    /// Rows (versions and delete markers) the plan read.
+    /// Rows (versions and delete markers) under the planned rules' prefixes,
+    /// each counted once (a series is read twice).
     #[serde(default)]
     pub versions_scanned: u64,
     #[serde(default)]

@@ -132,7 +132,8 @@ impl Engine {
             let rule = &rules.rules[i];
             let mut walk = RuleWalk::new(rules.clone(), i, locked_bucket);
             while !walk.done() {
-                plan.versions_scanned += walk.advance(&txn, bucket, now, &mut |v| {
+                let counted = !walk.rereading();
+                let rows = walk.advance(&txn, bucket, now, &mut |v| {
                     let keep = v.reasons.kept();
                     match (keep, v.locked) {
                         (true, _) => plan.kept += 1,
@@ -155,6 +156,9 @@ impl Engine {
                         });
                     }
                 })?;
+                if counted {
+                    plan.versions_scanned += rows;
+                }
             }
         }
         Ok(plan)

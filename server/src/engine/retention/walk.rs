@@ -101,6 +101,12 @@ impl RuleWalk {
         matches!(self.stage, Stage::Done)
     }
 
+    /// Whether a series is being read the second time (its rows were
+    /// counted the first).
+    pub fn rereading(&self) -> bool {
+        matches!(self.stage, Stage::Decide { .. })
+    }
+
     /// Reads the next batch of at most [`BATCH`] rows in `txn`; verdicts go
     /// to `out`. `now` (whole seconds) bounds the policies' newest backup
     /// and decides locks. Returns the rows read.
