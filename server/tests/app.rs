@@ -96,7 +96,8 @@ async fn admin_api_over_tls_lists_the_workers_and_shutdown_is_clean() {
     assert_eq!(json[0]["state"], "idle", "{json}");
     assert_eq!(json[1]["name"], "memory-trim", "{json}");
     assert_eq!(json[2]["name"], "lifecycle", "{json}");
-    assert_eq!(app.workers().status().len(), 3);
+    assert_eq!(json[3]["name"], "retention", "{json}");
+    assert_eq!(app.workers().status().len(), 4);
 
     let (status, body) = https_get(app.admin_url(), &tls.cert, "/v1/workers", None).await;
     assert_eq!(status, 401, "{body}");
