@@ -71,8 +71,9 @@ def env(tmp_path_factory):
                    "AWS_EC2_METADATA_DISABLED": "true"}
         # archive_command and restore_command run in the server's environment: a wrapper
         # (postgres-owned, 0700: it holds the secret) gives them the same variables.
-        wrapper = user.write("barman-env", "#!/bin/sh\n" + "".join(
-            f"export {k}='{v}'\n" for k, v in aws_env.items()) + 'exec "$@"\n', mode=0o700)
+        # Run through /bin/sh, so that a noexec /tmp does not matter.
+        wrapper = "/bin/sh " + str(user.write("barman-env", "#!/bin/sh\n" + "".join(
+            f"export {k}='{v}'\n" for k, v in aws_env.items()) + 'exec "$@"\n', mode=0o700))
         cluster = Cluster(user, "pgdata")
         barman = Barman(user, cluster, server.endpoint, aws_env)
         barman.restore_command = (f"{wrapper} barman-cloud-wal-restore --endpoint-url {server.endpoint} "

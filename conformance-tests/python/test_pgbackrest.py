@@ -178,11 +178,12 @@ def test_backups_archiving_and_point_in_time_restore(env):
             pgbr("restore", f"--pg1-path={restored.data}", f"--type={restore_type}", f"--target={target}",
                  "--target-action=promote")
             # For a name, the latest set: the incr, read through its diff and full. For a time,
-            # the latest set that stopped before it, compared in whole seconds: the incr, or the
-            # diff when the incr stopped in the target's second.
+            # the latest set whose stop time is before it in whole seconds (2.45 compares
+            # backupTimestampStop < the target's epoch second): usually the incr, the diff when
+            # the incr stopped in the target's second (then more WAL is replayed).
             log = (user.workdir / "pgbackrest-log" / f"{STANZA}-restore.log").read_text()
             used = log.rsplit("restore command begin", 1)[1].split("restore backup set ", 1)[1].split(",", 1)[0]
-            assert used in ((incr,) if restore_type == "name" else (incr, diff)), (restore_type, used)
+            assert used in ((incr,) if restore_type == "name" else (incr, diff, full)), (restore_type, used)
             # The restored copy gets its own port and socket, and archives nothing.
             restored.start(port=restored.port, unix_socket_directories=str(restored.socket_dir),
                            archive_mode="off")
