@@ -116,14 +116,14 @@ def coffer_bin() -> Path:
     return Path(env) if env else cofferd_bin().with_name("coffer")
 
 
-def self_signed_cert(directory: Path):
-    """A self-signed certificate for 127.0.0.1/localhost, made with the openssl CLI."""
+def self_signed_cert(directory: Path, san="IP:127.0.0.1,DNS:localhost"):
+    """A self-signed certificate for 127.0.0.1/localhost (or the subjectAltName `san`), made with the openssl CLI."""
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-addext", f"subjectAltName={san}",
          "-addext", "basicConstraints=critical,CA:TRUE",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True, timeout=30,
