@@ -97,6 +97,20 @@ pub fn fields_at(pairs: &[(&str, String)], width: usize) -> String {
     out
 }
 
+/// `label: value` blocks (one per rule, say), a blank line between them, the
+/// values of all of them lined up; `empty` when there are none.
+pub fn blocks(blocks: &[Vec<(&str, String)>], empty: &str) -> String {
+    if blocks.is_empty() {
+        return format!("{empty}\n");
+    }
+    let width = label_width(blocks.iter().flatten());
+    blocks
+        .iter()
+        .map(|pairs| fields_at(pairs, width))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Pretty JSON with a final newline, exactly the fields the admin API sent.
 pub fn json(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());

@@ -230,6 +230,13 @@ const ROWS: &[Row] = &[
     ),
     row(
         "lifecycle",
+        "retention: small PUT, worker idle (ops/s)",
+        "retention.put_idle.ops_per_s",
+        1.0,
+        true,
+    ),
+    row(
+        "lifecycle",
         "retention: small PUT, worker running (ops/s)",
         "retention.put_busy.ops_per_s",
         1.0,

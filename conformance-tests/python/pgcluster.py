@@ -218,3 +218,14 @@ def quote(v):
     if isinstance(v, (int, float)):
         return str(v)
     return "'" + str(v).replace("'", "''") + "'"
+
+
+def tear_down(cluster, server, user):
+    """Stops the cluster (if it started), the server and removes the OS user's leftovers."""
+    if cluster is not None:
+        try:
+            cluster.stop("immediate")
+        except Exception:
+            pass
+    server.kill()
+    user.cleanup()

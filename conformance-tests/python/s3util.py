@@ -73,3 +73,11 @@ def wait_until(predicate, what, timeout=30.0):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def keys_under(s3, bucket, prefix=""):
+    """Every key under `prefix`, across listing pages."""
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        out += [o["Key"] for o in page.get("Contents", [])]
+    return out

@@ -14,7 +14,8 @@ import shutil
 import pytest
 
 from coffer_harness import ACCESS_KEY, REGION, SECRET_KEY, Cofferd, self_signed_cert
-from pgcluster import Cluster, PgUser, pg_bindir, require
+from pgcluster import Cluster, PgUser, pg_bindir, require, tear_down
+from s3util import keys_under
 
 BUCKET = "barman"
 PREFIX = "cloud"
@@ -93,20 +94,11 @@ def env(tmp_path_factory):
         barman.backup("nightly-2")
         yield server, s3, user, cluster, barman
     finally:
-        if cluster is not None:
-            try:
-                cluster.stop("immediate")
-            except Exception:
-                pass
-        server.kill()
-        user.cleanup()
+        tear_down(cluster, server, user)
 
 
 def keys(s3, prefix):
-    out = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
-        out += [o["Key"] for o in page.get("Contents", [])]
-    return out
+    return keys_under(s3, BUCKET, prefix)
 
 
 def wal_names(s3):

@@ -13,7 +13,8 @@ import shutil
 import pytest
 
 from coffer_harness import ACCESS_KEY, REGION, SECRET_KEY, Cofferd, self_signed_cert
-from pgcluster import Cluster, PgUser, pg_bindir, require
+from pgcluster import Cluster, PgUser, pg_bindir, require, tear_down
+from s3util import keys_under
 
 STANZA = "main"
 BUCKET = "pgbackrest"
@@ -120,20 +121,11 @@ pg1-socket-path={cluster.socket_dir}
         pgbr("backup", "--type=incr")
         yield server, s3, user, cluster, pgbr
     finally:
-        if cluster is not None:
-            try:
-                cluster.stop("immediate")
-            except Exception:
-                pass
-        server.kill()
-        user.cleanup()
+        tear_down(cluster, server, user)
 
 
 def repo_keys(s3, prefix):
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return keys
+    return keys_under(s3, BUCKET, prefix)
 
 
 def test_backups_archiving_and_point_in_time_restore(env):

@@ -24,19 +24,10 @@ fn show(ctx: &Context, bucket: &str) -> Result<(), CliError> {
     ctx.emit(&answer, || rules_text(&lifecycle))
 }
 
-/// One `label: value` block per rule, a blank line between them, the values
-/// of all the blocks lined up.
+/// One `label: value` block per rule, the values of all the blocks lined up.
 fn rules_text(lifecycle: &Lifecycle) -> String {
-    if lifecycle.rules.is_empty() {
-        return "no rules\n".to_owned();
-    }
     let blocks: Vec<Vec<(&str, String)>> = lifecycle.rules.iter().map(rule_fields).collect();
-    let width = output::label_width(blocks.iter().flatten());
-    blocks
-        .iter()
-        .map(|pairs| output::fields_at(pairs, width))
-        .collect::<Vec<_>>()
-        .join("\n")
+    output::blocks(&blocks, "no rules")
 }
 
 fn rule_fields(rule: &LifecycleRule) -> Vec<(&'static str, String)> {

@@ -119,19 +119,10 @@ fn remove(ctx: &Context, target: &RuleTarget) -> Result<(), CliError> {
     Ok(())
 }
 
-/// One `label: value` block per rule, a blank line between them, the values
-/// of all the blocks lined up.
+/// One `label: value` block per rule, the values of all the blocks lined up.
 fn rules_text(retention: &Retention) -> String {
-    if retention.rules.is_empty() {
-        return "no rules\n".to_owned();
-    }
     let blocks: Vec<Vec<(&str, String)>> = retention.rules.iter().map(rule_fields).collect();
-    let width = output::label_width(blocks.iter().flatten());
-    blocks
-        .iter()
-        .map(|pairs| output::fields_at(pairs, width))
-        .collect::<Vec<_>>()
-        .join("\n")
+    output::blocks(&blocks, "no rules")
 }
 
 /// Prefix, grouping, then each option the rule sets, labelled by its flag so

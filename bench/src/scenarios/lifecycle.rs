@@ -284,64 +284,32 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
     let start = admin.worker("lifecycle").await?;
     let retention_start = admin.worker("retention").await?;
     let mut conn = Connection::new(server.endpoint.clone());
-    let (mut idle, mut busy, mut ret_busy) = Default::default();
-    let (mut alone_w, mut busy_w) = (Window::default(), Window::default());
-    let (mut ret_alone_w, mut ret_busy_w) = (Window::default(), Window::default());
+    let mut totals: [Totals; 2] = Default::default();
     let seed = p.seed ^ 0x11FE;
     for round in 0..p.rounds.max(1) {
-        let mut o = puts(
-            server,
-            p,
-            &format!("idle{round}"),
-            seed ^ ((round as u64) << 40),
-        )
-        .await?;
-        record(&mut m, &format!("lifecycle.r{round}.put_idle"), &mut o);
-        accumulate(&mut idle, o);
-
-        conn.put_lifecycle(VERSIONED, RULES).await?;
-        let phases = worker_phases(server, p, &admin, "lifecycle", round, seed).await?;
-        conn.delete_lifecycle(VERSIONED).await?;
-        phases.record(&mut m, "lifecycle", round, n);
-        add_window(&mut alone_w, phases.alone);
-        add_window(&mut busy_w, phases.busy);
-        accumulate(&mut busy, phases.puts);
-
-        admin
-            .send(Method::PUT, RETENTION_PATH, RETENTION_RULE)
-            .await?;
-        let phases = worker_phases(server, p, &admin, "retention", round, seed ^ 0x5E7E).await?;
-        let remove = format!("{RETENTION_PATH}?prefix=v/");
-        admin.send(Method::DELETE, &remove, "").await?;
-        phases.record(&mut m, "retention", round, n);
-        add_window(&mut ret_alone_w, phases.alone);
-        add_window(&mut ret_busy_w, phases.busy);
-        accumulate(&mut ret_busy, phases.puts);
+        for (i, rules) in [Rules::Lifecycle, Rules::Retention].into_iter().enumerate() {
+            let phases = worker_round(server, p, &admin, &mut conn, rules, round, seed).await?;
+            phases.record(&mut m, rules.worker(), round, n);
+            totals[i].add(phases);
+        }
     }
-    record(&mut m, "lifecycle.put_idle", &mut idle);
-    record(&mut m, "lifecycle.put_busy", &mut busy);
-    record(&mut m, "retention.put_busy", &mut ret_busy);
-    m.set(
-        "lifecycle.put_ratio",
-        busy.ops_per_s() / idle.ops_per_s().max(1e-9),
-    );
-    m.set(
-        "retention.put_ratio",
-        ret_busy.ops_per_s() / idle.ops_per_s().max(1e-9),
-    );
-    for (name, w) in [
-        ("lifecycle.alone", alone_w),
-        ("lifecycle.busy", busy_w),
-        ("retention.alone", ret_alone_w),
-        ("retention.busy", ret_busy_w),
-    ] {
-        set_window(&mut m, name, w, n);
-        if w.full_passes == 0 {
-            m.note(format!(
-                "{name}: no whole pass between two pass ends in {:.0} s; versions/s estimated \
-                 from steps (one step reads {} rows)",
-                w.seconds, ROWS_PER_STEP
-            ));
+    for (rules, t) in [Rules::Lifecycle, Rules::Retention].iter().zip(&mut totals) {
+        let name = rules.worker();
+        record(&mut m, &format!("{name}.put_idle"), &mut t.idle);
+        record(&mut m, &format!("{name}.put_busy"), &mut t.busy);
+        m.set(
+            format!("{name}.put_ratio"),
+            t.busy.ops_per_s() / t.idle.ops_per_s().max(1e-9),
+        );
+        for (phase, w) in [("alone", t.alone), ("busy", t.busy_w)] {
+            set_window(&mut m, &format!("{name}.{phase}"), w, n);
+            if w.full_passes == 0 {
+                m.note(format!(
+                    "{name}.{phase}: no whole pass between two pass ends in {:.0} s; versions/s \
+                     estimated from steps (one step reads {} rows)",
+                    w.seconds, ROWS_PER_STEP
+                ));
+            }
         }
     }
 
@@ -391,22 +359,69 @@ pub async fn run(server: &RunningServer, p: &Params) -> Result<Measured, Scenari
     Ok(m)
 }
 
-/// One worker's phases of a round: the worker alone, then small PUTs while it runs.
+/// Which worker a round's phases measure, and how its rules are set.
+#[derive(Debug, Clone, Copy)]
+enum Rules {
+    Lifecycle,
+    Retention,
+}
+
+impl Rules {
+    fn worker(self) -> &'static str {
+        match self {
+            Rules::Lifecycle => "lifecycle",
+            Rules::Retention => "retention",
+        }
+    }
+
+    async fn set(self, conn: &mut Connection, admin: &Admin) -> Result<(), ScenarioError> {
+        match self {
+            Rules::Lifecycle => conn.put_lifecycle(VERSIONED, RULES).await?,
+            Rules::Retention => {
+                admin
+                    .send(Method::PUT, RETENTION_PATH, RETENTION_RULE)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn unset(self, conn: &mut Connection, admin: &Admin) -> Result<(), ScenarioError> {
+        match self {
+            Rules::Lifecycle => conn.delete_lifecycle(VERSIONED).await?,
+            Rules::Retention => {
+                let remove = format!("{RETENTION_PATH}?prefix=v/");
+                admin.send(Method::DELETE, &remove, "").await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One worker's phases of a round, back to back so that the PUT bucket's
+/// growth weighs on both sides of the ratio alike: small PUTs with no rules
+/// anywhere, the worker alone, then the same PUTs while it runs.
 struct WorkerPhases {
+    idle: PhaseOutcome,
     alone: Window,
     busy: Window,
     puts: PhaseOutcome,
 }
 
-/// Runs the phases of `worker`, whose rules were just set.
-async fn worker_phases(
+async fn worker_round(
     server: &RunningServer,
     p: &Params,
     admin: &Admin,
-    worker: &'static str,
+    conn: &mut Connection,
+    rules: Rules,
     round: usize,
     seed: u64,
 ) -> Result<WorkerPhases, ScenarioError> {
+    let worker = rules.worker();
+    let idle_seed = seed ^ ((round as u64) << 40) ^ (rules as u64);
+    let idle = puts(server, p, &format!("{worker}-idle{round}"), idle_seed).await?;
+    rules.set(conn, admin).await?;
+
     let stop = Arc::new(AtomicBool::new(false));
     let task = sampler(admin.clone(), worker, stop.clone());
     tokio::time::sleep(Duration::from_secs_f64(p.seconds)).await;
@@ -415,11 +430,13 @@ async fn worker_phases(
 
     let stop = Arc::new(AtomicBool::new(false));
     let task = sampler(admin.clone(), worker, stop.clone());
-    let busy_seed = seed ^ ((round as u64 + 1_000) << 40);
+    let busy_seed = seed ^ ((round as u64 + 1_000) << 40) ^ (rules as u64);
     let result = puts(server, p, &format!("{worker}-busy{round}"), busy_seed).await;
     stop.store(true, Ordering::Relaxed);
     let busy = window(&task.await.unwrap_or_default());
+    rules.unset(conn, admin).await?;
     Ok(WorkerPhases {
+        idle,
         alone,
         busy,
         puts: result?,
@@ -428,10 +445,29 @@ async fn worker_phases(
 
 impl WorkerPhases {
     fn record(&self, m: &mut Measured, worker: &str, round: usize, versions: usize) {
-        let mut puts = self.puts.clone();
+        let (mut idle, mut puts) = (self.idle.clone(), self.puts.clone());
+        record(m, &format!("{worker}.r{round}.put_idle"), &mut idle);
         record(m, &format!("{worker}.r{round}.put_busy"), &mut puts);
         set_window(m, &format!("{worker}.r{round}.alone"), self.alone, versions);
         set_window(m, &format!("{worker}.r{round}.busy"), self.busy, versions);
+    }
+}
+
+/// A worker's phases summed over the rounds.
+#[derive(Default)]
+struct Totals {
+    idle: PhaseOutcome,
+    busy: PhaseOutcome,
+    alone: Window,
+    busy_w: Window,
+}
+
+impl Totals {
+    fn add(&mut self, w: WorkerPhases) {
+        accumulate(&mut self.idle, w.idle);
+        accumulate(&mut self.busy, w.puts);
+        add_window(&mut self.alone, w.alone);
+        add_window(&mut self.busy_w, w.busy);
     }
 }
 

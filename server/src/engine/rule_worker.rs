@@ -5,10 +5,32 @@
 //! what a batch does, is the rules' own ([`BucketRules`]).
 
 use std::sync::Weak;
+use std::time::Duration;
 
 use super::error::{EngineError, EngineResult};
 use super::{Engine, Inner};
-use crate::workers::{Step, Worker, WorkerError};
+use crate::workers::{Schedule, Spec, Step, Worker, WorkerError};
+
+/// Engine time between passes. Lifecycle counts days and retention hours
+/// at the finest; an hour keeps every action within an hour of its time.
+pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
+/// Real time a worker rests after a batch, as a multiple of the time
+/// reading it took: a pass takes at most a fifth of one core, however large
+/// the bucket (measured in coffer-bench's lifecycle scenario).
+const REST_SHARE: u32 = 4;
+
+/// The runner's spec of a worker applying rules of kind `R`.
+pub(crate) fn spec<R: BucketRules + Default>(inner: Weak<Inner>) -> Spec {
+    Spec::new(Schedule::every(INTERVAL), move || {
+        Box::new(RuleWorker::new(inner.clone(), R::default()))
+    })
+}
+
+/// Background work yields to requests: after a batch that took `reading`
+/// to read, the worker sleeps [`REST_SHARE`] times as long (real time).
+pub(crate) async fn rest_after(reading: Duration) {
+    tokio::time::sleep(reading * REST_SHARE).await;
+}
 
 /// What one kind of rules does to a bucket.
 #[async_trait::async_trait]

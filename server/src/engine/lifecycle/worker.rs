@@ -8,7 +8,7 @@
 //! [`Walker`](super::evaluate::Walker), and commits what is due in one
 //! transaction per batch; then it aborts the uploads that are due. So it
 //! never holds a bucket in memory, and a writer waits at most for one
-//! batch's commit. After the last bucket it waits [`INTERVAL`] of engine
+//! batch's commit. After the last bucket it waits an hour of engine
 //! time and starts over.
 //!
 //! Every action is checked again inside its transaction, where it decides:
@@ -20,7 +20,6 @@
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -35,26 +34,16 @@ use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions::{self, VersionRecord};
 use crate::engine::meta::{ReadTxn, Txn};
 use crate::engine::objects;
-use crate::engine::rule_worker::{BucketRules, RuleWorker};
+use crate::engine::rule_worker::{self, BucketRules};
 use crate::engine::tags;
 use crate::engine::types::UploadsQuery;
 use crate::engine::{Engine, Inner};
-use crate::workers::{Schedule, Spec};
+use crate::workers::Spec;
 
 /// Rows of the `versions` table read per snapshot, and uploads per page.
 pub(crate) const BATCH: usize = 1000;
-/// Real time the worker rests after a batch, as a multiple of the time
-/// reading it took (a fifth of one core at most; at 1.4 M versions/s read
-/// alone, still about 280,000 versions/s).
-const REST_SHARE: u32 = 4;
-/// Engine time between passes. Rules are days long; an hour keeps every
-/// action within an hour of its due time.
-pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
-
 pub(crate) fn spec(inner: Weak<Inner>) -> Spec {
-    Spec::new(Schedule::every(INTERVAL), move || {
-        Box::new(RuleWorker::new(inner.clone(), LifecycleWork::default()))
-    })
+    rule_worker::spec::<LifecycleWork>(inner)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -188,11 +177,7 @@ impl LifecycleWork {
                 self.done.noncurrent_deleted += applied.noncurrent_deleted;
                 self.done.markers_removed += applied.markers_removed;
             }
-            // Background work yields to requests: after each batch it rests
-            // for REST_SHARE times as long as reading the batch took (real
-            // time), so a pass takes at most a 1 / (1 + REST_SHARE) share of
-            // one core however large the bucket.
-            tokio::time::sleep(reading * REST_SHARE).await;
+            rule_worker::rest_after(reading).await;
             return Ok(Some(walk));
         }
         if !walk.uploads_done {
@@ -207,7 +192,7 @@ impl LifecycleWork {
 /// Runs one whole pass at once (engine tests step simulated days with it).
 #[cfg(test)]
 pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
-    RuleWorker::run_pass(engine, LifecycleWork::default()).await
+    rule_worker::RuleWorker::run_pass(engine, LifecycleWork::default()).await
 }
 
 /// Feeds up to [`BATCH`] rows after `after` to the walker (and, at the

@@ -8,7 +8,8 @@
 //! transaction: per key, the version by its id (DeleteObject with
 //! `versionId`); in a series, the object as DeleteObject removes it (a
 //! delete marker where the bucket is versioned). After the last bucket it
-//! waits [`INTERVAL`] of engine time and starts over.
+//! waits an hour of engine time
+//! ([`INTERVAL`](crate::engine::rule_worker::INTERVAL)) and starts over.
 //!
 //! Every removal is checked again inside its transaction: the rules must
 //! still be those the walk decided under, a version must still exist, a
@@ -18,7 +19,6 @@
 //! counted, never removed early).
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use super::rules::{Grouping, RetentionRules};
 use super::walk::{RuleWalk, Verdict};
@@ -30,21 +30,12 @@ use crate::engine::meta::codec::micros;
 use crate::engine::meta::committer::JobResult;
 use crate::engine::meta::versions;
 use crate::engine::objects;
-use crate::engine::rule_worker::{BucketRules, RuleWorker};
+use crate::engine::rule_worker::{self, BucketRules};
 use crate::engine::{Engine, Inner};
-use crate::workers::{Schedule, Spec};
-
-/// Real time the worker rests after a batch, as a multiple of the time
-/// reading it took, as the lifecycle worker does (a fifth of one core at
-/// most).
-const REST_SHARE: u32 = 4;
-/// Engine time between passes: policies count hours at the finest.
-pub(crate) const INTERVAL: Duration = Duration::from_secs(3600);
+use crate::workers::Spec;
 
 pub(crate) fn spec(inner: Weak<Inner>) -> Spec {
-    Spec::new(Schedule::every(INTERVAL), move || {
-        Box::new(RuleWorker::new(inner.clone(), RetentionWork::default()))
-    })
+    rule_worker::spec::<RetentionWork>(inner)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -143,8 +134,7 @@ impl BucketRules for RetentionWork {
         if !walk.done() {
             run.walk = Some(walk);
         }
-        // Background work yields to requests (see the lifecycle worker).
-        tokio::time::sleep(reading * REST_SHARE).await;
+        rule_worker::rest_after(reading).await;
         Ok(Some(run))
     }
 
@@ -183,7 +173,7 @@ fn start(engine: &Engine, bucket: String) -> EngineResult<Option<BucketRun>> {
 /// Runs one whole pass at once (engine tests step simulated days with it).
 #[cfg(test)]
 pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
-    RuleWorker::run_pass(engine, RetentionWork::default()).await
+    rule_worker::RuleWorker::run_pass(engine, RetentionWork::default()).await
 }
 
 /// Removes one batch's backups that go, in one transaction; how many were
