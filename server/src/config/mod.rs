@@ -155,16 +155,21 @@ impl Config {
         &self.s3.region
     }
 
-    /// The log filter, with s3s's own per-error lines silenced unless the
-    /// filter names s3s: the access log already has one line per request, and
-    /// s3s's debug output would include request signatures.
+    /// The log filter, with two sources of noise silenced unless the filter
+    /// names them: s3s's own per-error lines (the access log already has one
+    /// line per request, and s3s's debug output would include request
+    /// signatures), and rustls's warning for every TLS handshake whose client
+    /// sends an IP address as server name (pgBackRest does, given an IP
+    /// endpoint; the handshake goes on, so there is nothing to act on).
     pub fn log_filter(&self) -> String {
-        let log = &self.server.log;
-        if log.contains("s3s") {
-            log.clone()
-        } else {
-            format!("{log},s3s=off")
+        let mut filter = self.server.log.clone();
+        if !filter.contains("s3s") {
+            filter.push_str(",s3s=off");
         }
+        if !filter.contains("rustls") {
+            filter.push_str(",rustls::msgs::handshake=error");
+        }
+        filter
     }
 
     /// The S3 listener's address.

@@ -251,11 +251,11 @@ fn world_readable_tls_key_is_refused() {
 }
 
 #[test]
-fn log_filter_silences_s3s_unless_asked() {
+fn log_filter_silences_s3s_and_rustls_sni_warnings_unless_asked() {
     let mut c = Config::default();
-    assert_eq!(c.log_filter(), "info,s3s=off");
-    c.server.log = "info,s3s=debug".into();
-    assert_eq!(c.log_filter(), "info,s3s=debug");
+    assert_eq!(c.log_filter(), "info,s3s=off,rustls::msgs::handshake=error");
+    c.server.log = "info,s3s=debug,rustls=warn".into();
+    assert_eq!(c.log_filter(), "info,s3s=debug,rustls=warn");
 }
 
 fn load_file(text: &str) -> Result<Config, ConfigError> {
