@@ -1,10 +1,10 @@
 """Server-side GFS retention against the real cofferd and the `coffer` CLI.
 
 - restic itself is the reference: a series of backups is made at irregular
-  times over two and a half years (cofferd's clock is started at each burst's
+  times over more than two years (cofferd's clock is started at each burst's
   date with COFFER_CLOCK_START, and runs an hour per real second within it);
   restic snapshots are made at the very same times (`restic backup --time`,
-  into a repository on the same cofferd), and for several policies
+  into a local repository), and for several policies
   `restic forget --dry-run --json` and `coffer retention plan` must keep the
   same backups for the same reasons. The stored rule's worker then leaves
   exactly restic's kept set.
