@@ -145,7 +145,7 @@ impl Engine {
                         plan.entries.push(PlanEntry {
                             prefix: rule.prefix.clone(),
                             grouping: rule.grouping,
-                            key: v.key,
+                            key: v.key.to_owned(),
                             version_id: versions::version_id_of(s.null, s.seq, s.rand)
                                 .as_str()
                                 .to_owned(),

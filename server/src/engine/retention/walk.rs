@@ -33,10 +33,11 @@ pub(crate) struct Member {
     pub secs: i64,
 }
 
-/// A decision about one backup.
-#[derive(Debug, Clone)]
-pub(crate) struct Verdict {
-    pub key: String,
+/// A decision about one backup (its key borrowed: most are kept, and only
+/// what goes, or what a plan lists, needs a copy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verdict<'a> {
+    pub key: &'a str,
     pub member: Member,
     pub reasons: Reasons,
     /// Per key only: object lock forbids removing it now, so it stays
@@ -115,7 +116,7 @@ impl RuleWalk {
         txn: &ReadTxn,
         bucket: &str,
         now: i64,
-        out: &mut impl FnMut(Verdict),
+        out: &mut impl FnMut(Verdict<'_>),
     ) -> EngineResult<u64> {
         if self.done() {
             return Ok(0);
@@ -186,7 +187,7 @@ impl RuleWalk {
                             }
                             if *next < members.len() {
                                 out(Verdict {
-                                    key: row.key.to_owned(),
+                                    key: row.key,
                                     member,
                                     reasons: reasons[*next],
                                     locked: false,
@@ -221,7 +222,7 @@ impl RuleWalk {
     }
 
     /// The prefix has been read to its end.
-    fn end_of_prefix(&mut self, now: i64, out: &mut impl FnMut(Verdict)) {
+    fn end_of_prefix(&mut self, now: i64, out: &mut impl FnMut(Verdict<'_>)) {
         let policy = self.rules.rules[self.rule].policy;
         self.stage = match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::PerKey {
@@ -260,7 +261,7 @@ fn finish_key(
     members: &mut Vec<(Member, bool)>,
     policy: &super::policy::KeepPolicy,
     now: i64,
-    out: &mut impl FnMut(Verdict),
+    out: &mut impl FnMut(Verdict<'_>),
 ) {
     let Some(k) = key.take() else {
         return;
@@ -275,7 +276,7 @@ fn finish_key(
     for (place, &i) in order.iter().enumerate() {
         let (member, locked) = members[i];
         out(Verdict {
-            key: k.clone(),
+            key: &k,
             member,
             reasons: decided[place],
             locked,

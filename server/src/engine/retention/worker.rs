@@ -107,9 +107,9 @@ impl BucketRules for RetentionWork {
         let (walk, going) = crate::engine::blocking(move || {
             let txn = inner.meta.read()?;
             let mut going = Vec::new();
-            walk.advance(&txn, &bucket, now, &mut |v: Verdict| {
+            walk.advance(&txn, &bucket, now, &mut |v: Verdict<'_>| {
                 if !v.reasons.kept() {
-                    going.push(v);
+                    going.push((v.key.to_owned(), v.member.slot.seq));
                 }
             })?;
             Ok((walk, going))
@@ -176,14 +176,14 @@ pub(crate) async fn run_pass(engine: &Engine) -> EngineResult<()> {
     rule_worker::RuleWorker::run_pass(engine, RetentionWork::default()).await
 }
 
-/// Removes one batch's backups that go, in one transaction; how many were
-/// removed and how many object lock kept.
+/// Removes one batch's backups that go (key and version sequence), in one
+/// transaction; how many were removed and how many object lock kept.
 async fn apply(
     engine: &Engine,
     bucket: &str,
     rules: Arc<RetentionRules>,
     grouping: Grouping,
-    going: Vec<Verdict>,
+    going: Vec<(String, u64)>,
 ) -> EngineResult<(u64, u64)> {
     let (clock, b) = (engine.inner.clock.clone(), bucket.to_owned());
     engine
@@ -195,9 +195,9 @@ async fn apply(
                 return Ok(Ok((removed, locked)));
             }
             let mut book = None;
-            for v in &going {
-                let seq = v.member.slot.seq;
-                let Some((head, newest, _)) = versions::standing_rw(txn, &b, &v.key, seq)? else {
+            for (key, seq) in &going {
+                let (key, seq) = (key.as_str(), *seq);
+                let Some((head, newest, _)) = versions::standing_rw(txn, &b, key, seq)? else {
                     continue;
                 };
                 if head.delete_marker {
@@ -208,7 +208,7 @@ async fn apply(
                         if newest {
                             continue;
                         }
-                        if objects::removal_allowed(txn, &clock, &b, &v.key, seq, false)?.is_err() {
+                        if objects::removal_allowed(txn, &clock, &b, key, seq, false)?.is_err() {
                             locked += 1;
                             continue;
                         }
@@ -216,8 +216,8 @@ async fn apply(
                             book = Some(ChunkBook::open(txn, micros(clock.now()))?);
                         }
                         let book = book.as_mut().expect("just opened");
-                        versions::remove(txn, book, &b, &v.key, seq)?;
-                        versions::refresh_live(txn, &b, &v.key)?;
+                        versions::remove(txn, book, &b, key, seq)?;
+                        versions::refresh_live(txn, &b, key)?;
                         removed += 1;
                     }
                     Grouping::Series => {
@@ -226,7 +226,7 @@ async fn apply(
                         }
                         // The normal DeleteObject path.
                         let done: JobResult<_> =
-                            objects::apply_delete(txn, &clock, &b, &v.key, None, false);
+                            objects::apply_delete(txn, &clock, &b, key, None, false);
                         if done?.is_ok() {
                             removed += 1;
                         }
