@@ -49,6 +49,22 @@ impl TestEnv {
             .assert_ok();
     }
 
+    /// Turns versioning on for a bucket with `cli` and asserts success.
+    pub fn enable_versioning(&self, cli: AwsCli, bucket: &str) {
+        self.aws(
+            cli,
+            &[
+                "s3api",
+                "put-bucket-versioning",
+                "--bucket",
+                bucket,
+                "--versioning-configuration",
+                "Status=Enabled",
+            ],
+        )
+        .assert_ok();
+    }
+
     /// Writes `home/.s3cfg` for this server and returns its path.
     pub fn s3cmd_config(&self) -> PathBuf {
         let hostport = format!("127.0.0.1:{}", self.server.port());

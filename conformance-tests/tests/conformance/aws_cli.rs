@@ -420,18 +420,7 @@ coffer_test!(aws_v2_single_put_192mib_is_streamed, |t| {
 fn dump_from_stdin(t: &TestEnv, cli: AwsCli) {
     let b = bucket("pipe", cli);
     t.create_bucket(&b);
-    t.aws(
-        cli,
-        &[
-            "s3api",
-            "put-bucket-versioning",
-            "--bucket",
-            &b,
-            "--versioning-configuration",
-            "Status=Enabled",
-        ],
-    )
-    .assert_ok();
+    t.enable_versioning(cli, &b);
     let mut md5s = Vec::new();
     for night in 0..2u64 {
         let dump = t.work(&format!("dump{night}.sql"));

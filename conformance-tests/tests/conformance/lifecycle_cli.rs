@@ -37,15 +37,7 @@ coffer_test!(
         let b = "lifecycle-cli";
         t.create_bucket(b);
         let aws = |args: &[&str]| t.aws(AwsCli::V2, args);
-        aws(&[
-            "s3api",
-            "put-bucket-versioning",
-            "--bucket",
-            b,
-            "--versioning-configuration",
-            "Status=Enabled",
-        ])
-        .assert_ok();
+        t.enable_versioning(AwsCli::V2, b);
         let config = t.work("lifecycle.json");
         std::fs::write(
         &config,

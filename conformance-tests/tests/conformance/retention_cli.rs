@@ -38,15 +38,7 @@ coffer_test!(coffer_retention_sets_shows_plans_and_removes_rules, |t| {
     let aws = |args: &[&str]| t.aws(AwsCli::V2, args);
     let coffer =
         |args: &[&str]| -> CmdOutput { run_cmd(t.coffer_cmd(args), Duration::from_secs(60)) };
-    aws(&[
-        "s3api",
-        "put-bucket-versioning",
-        "--bucket",
-        b,
-        "--versioning-configuration",
-        "Status=Enabled",
-    ])
-    .assert_ok();
+    t.enable_versioning(AwsCli::V2, b);
 
     // A series (a new key per backup) a second apart, so that the newest are
     // the last written; and one key overwritten by each backup.
